@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Run a real single-node Apache Kafka (KRaft, combined broker+controller) from Maven Central jars.
+# No Docker and no tarball download: the jars come through Maven (scripts/kafka/pom.xml) and are cached.
+#
+# Usage: scripts/kafka-local.sh start|stop|status|ensure-jars
+# Env:   KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_LOCAL_CACHE (~/.cache/helios-kafka),
+#        KAFKA_LOCAL_STATE (/tmp/helios-kafka-$UID), KAFKA_START_TIMEOUT (90 s),
+#        KAFKA_VERSION (default: kafka.version in scripts/kafka/pom.xml)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+POM="$ROOT/scripts/kafka/pom.xml"
+KAFKA_VERSION="${KAFKA_VERSION:-$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM")}"
+LIBS="${KAFKA_LOCAL_CACHE:-$HOME/.cache/helios-kafka}/$KAFKA_VERSION/libs"
+STATE="${KAFKA_LOCAL_STATE:-/tmp/helios-kafka-$UID}"
+PORT="${KAFKA_PORT:-9092}"
+CPORT="${KAFKA_CONTROLLER_PORT:-9093}"
+TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+PIDFILE="$STATE/kafka.pid"
+LOG="$STATE/broker.log"
+
+say() { echo "kafka-local: $*"; }
+now_ms() { date +%s%3N; }
+port_open() { timeout 2 bash -c "</dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+kafka_java() { java -cp "$LIBS/*" "$@"; }
+
+# The pid file may outlive its process (crash, reboot): only trust a live kafka.Kafka process.
+broker_pid() {
+  local pid
+  pid="$(cat "$PIDFILE" 2>/dev/null)" || return 1
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && grep -q 'kafka\.Kafka' "/proc/$pid/cmdline" 2>/dev/null &&
+    echo "$pid"
+}
+
+# Download once per machine. The marker holds a hash of the pom + version, so editing the pom refetches;
+# copying into a side dir first means an interrupted download never looks complete.
+ensure_jars() {
+  local sum
+  sum="$( (cat "$POM"; echo "$KAFKA_VERSION") | sha256sum | cut -c1-64)"
+  [[ "$(cat "$LIBS/.complete" 2>/dev/null)" == "$sum" ]] && return 0
+  say "fetching Kafka $KAFKA_VERSION jars from Maven Central into $LIBS (once per machine)"
+  rm -rf "$LIBS.partial" && mkdir -p "$LIBS.partial"
+  mvn -q -B -f "$POM" -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies \
+    -DoutputDirectory="$LIBS.partial" -DincludeScope=runtime
+  echo "$sum" >"$LIBS.partial/.complete"
+  rm -rf "$LIBS" && mv "$LIBS.partial" "$LIBS"
+}
+
+write_config() {
+  mkdir -p "$STATE/data"
+  cat >"$STATE/server.properties" <<EOF
+# Combined broker+controller, one node: static voters, so formatting needs no --standalone.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CPORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$STATE/data
+# One node can only hold one replica: internal topics left at the default 3 never get created, and
+# consumer groups then loop on "The group coordinator is not available".
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+default.replication.factor=1
+min.insync.replicas=1
+# Tests: join groups at once, create topics on first use, never delete data by age.
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+num.partitions=1
+log.retention.ms=-1
+# 2 MiB, so a >1 MiB message reaches the consumer (which dead-letters it) instead of failing the produce.
+message.max.bytes=2097152
+replica.fetch.max.bytes=2097152
+EOF
+  # Kafka logs through log4j2 (via the SLF4J binding in the pom); send it to stdout = broker.log.
+  cat >"$STATE/log4j2.properties" <<'EOF'
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = OUT
+EOF
+}
+
+# "Answers" = TCP accept AND a metadata round trip (topic list), so clients can really use it.
+broker_ready() {
+  port_open "$PORT" || return 1
+  timeout 20 java -cp "$LIBS/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$PORT" \
+    --command-config "$STATE/admin.properties" --list >/dev/null 2>&1
+}
+
+start() {
+  if port_open "$PORT"; then
+    say "something already answers on 127.0.0.1:$PORT; not starting another broker"
+    return 0
+  fi
+  ensure_jars
+  local t0 pid
+  t0="$(now_ms)"
+  stop >/dev/null # leftovers of an earlier run (dead broker, old data): always start from a fresh log dir
+  write_config
+  printf 'request.timeout.ms=3000\ndefault.api.timeout.ms=5000\n' >"$STATE/admin.properties"
+  kafka_java kafka.tools.StorageTool format -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
+    -c "$STATE/server.properties" >"$LOG" 2>&1 || { cat "$LOG"; exit 1; }
+  # setsid+nohup: the broker outlives this shell and CI step; both exec, so $! is java's pid.
+  setsid nohup java -Xmx512m -Djava.awt.headless=true -Dlog4j2.configurationFile="$STATE/log4j2.properties" \
+    -cp "$LIBS/*" kafka.Kafka "$STATE/server.properties" >>"$LOG" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$PIDFILE"
+  until broker_ready; do
+    if ! kill -0 "$pid" 2>/dev/null || (($(now_ms) - t0 > TIMEOUT * 1000)); then
+      say "broker did not come up within ${TIMEOUT}s (or exited); last lines of $LOG:"
+      tail -n 40 "$LOG" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      exit 1
+    fi
+    sleep 0.5
+  done
+  say "Kafka $KAFKA_VERSION up on 127.0.0.1:$PORT (pid $pid) after $(awk "BEGIN{printf \"%.1f\", ($(now_ms) - $t0)/1000}") s"
+  say "log: $LOG — stop with: $0 stop"
+}
+
+stop() {
+  local pid i
+  if pid="$(broker_pid)"; then
+    kill -TERM "$pid"
+    for ((i = 0; i < 60; i++)); do # controlled shutdown usually takes a few seconds; give it 30 s
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    say "stopped broker (pid $pid)"
+  else
+    say "no broker running from $STATE"
+  fi
+  [[ -n "$STATE" && "$STATE" != "/" ]] && rm -rf "$STATE"
+}
+
+status() {
+  local pid
+  if pid="$(broker_pid)"; then
+    say "running: pid $pid, 127.0.0.1:$PORT, state $STATE"
+  elif port_open "$PORT"; then
+    say "127.0.0.1:$PORT answers, but not a broker started by this script"
+  else
+    say "not running"
+    return 1
+  fi
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+status) status ;;
+ensure-jars) ensure_jars && say "jars ready in $LIBS" ;;
+*)
+  echo "usage: $0 start|stop|status|ensure-jars" >&2
+  exit 2
+  ;;
+esac

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `bun run test`: makes sure PostgreSQL and Kafka answer (starting throwaway ones when they
+# do not), runs `bun test`, stops what it started, and ends with one plain "N passed, M failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started=()
+cleanup() {
+  for service in "${started[@]}"; do "scripts/$service-local.sh" stop >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+
+answers() { timeout 2 bash -c "</dev/tcp/$1/$2" 2>/dev/null; }
+
+# PostgreSQL: TEST_DATABASE_URL, else the local server on 5432, else a throwaway cluster.
+pg_url="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+pg_hostport=$(echo "$pg_url" | sed -E 's#^[a-z]+://([^@/]*@)?([^/:]+):?([0-9]*).*#\2 \3#')
+read -r pg_host pg_port <<<"$pg_hostport"
+if ! answers "$pg_host" "${pg_port:-5432}"; then
+  echo "test: no PostgreSQL at $pg_host:${pg_port:-5432}; starting a throwaway cluster"
+  scripts/pg-local.sh start
+  started+=(pg)
+  export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:${PG_LOCAL_PORT:-55432}/postgres"
+fi
+
+# Kafka: KAFKA_BROKERS when it answers, else the project's local broker.
+export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}"
+first_broker="${KAFKA_BROKERS%%,*}"
+if ! answers "${first_broker%:*}" "${first_broker##*:}"; then
+  echo "test: no Kafka at $first_broker; starting the local broker"
+  KAFKA_PORT="${first_broker##*:}" scripts/kafka-local.sh start
+  started+=(kafka)
+fi
+
+log=$(mktemp)
+set +e
+bun test "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+pass=$(grep -E '^ *[0-9]+ pass$' "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0)
+fail=$(grep -E '^ *[0-9]+ fail$' "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0)
+rm -f "$log"
+echo "${pass} passed, ${fail} failed"
+exit "$status"

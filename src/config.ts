@@ -1,0 +1,144 @@
+// Environment → typed, validated Config. loadConfig is pure: it takes an env record and
+// returns a Config or throws a ConfigError that names the variable and what it accepts.
+export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
+
+export interface DatabaseConfig {
+  host: string;
+  port: number;
+  name: string;
+  user: string;
+  password: string;
+  /** Set when DATABASE_URL was given; it overrides the DB_* parts. */
+  url?: string;
+  poolMax: number;
+  statementTimeoutMs: number;
+}
+
+export interface KafkaConfig {
+  brokers: string[];
+  topic: string;
+  group: string;
+  clientId: string;
+}
+
+export interface Config {
+  port: number;
+  debug: boolean;
+  logLevel: LogLevel;
+  allowedHosts: string[];
+  db: DatabaseConfig;
+  kafka: KafkaConfig;
+  corsAllowedOrigins: string[];
+  corsAllowAllOrigins: boolean;
+  consumerHealthPort: number;
+  /** Values that must never appear in a log line or an error body. */
+  secrets: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, accepted: string, value: string) {
+    super(`Invalid configuration: ${variable}=${JSON.stringify(value)} is not valid; ${accepted}.`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? fallback : value.trim();
+}
+
+function readPort(env: Env, name: string, fallback: number): number {
+  const raw = read(env, name, String(fallback));
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) {
+    throw new ConfigError(name, "expected a TCP port, an integer from 1 to 65535", raw);
+  }
+  return Number(raw);
+}
+
+function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name, String(fallback));
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `expected an integer from ${min} to ${max}`, raw);
+  }
+  return Number(raw);
+}
+
+// Django's settings accepted True/False; keep those spellings working.
+function readBool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name, String(fallback)).toLowerCase();
+  if (["true", "1", "yes", "on"].includes(raw)) return true;
+  if (["false", "0", "no", "off"].includes(raw)) return false;
+  throw new ConfigError(name, "expected true or false (also 1/0, yes/no, on/off)", env[name] ?? "");
+}
+
+function readList(env: Env, name: string, fallback: string): string[] {
+  return read(env, name, fallback)
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+function readLogLevel(env: Env): LogLevel {
+  const raw = read(env, "LOG_LEVEL", "INFO").toUpperCase();
+  const level = raw === "WARNING" ? "WARN" : raw;
+  if (level === "DEBUG" || level === "INFO" || level === "WARN" || level === "ERROR") return level;
+  throw new ConfigError("LOG_LEVEL", "expected one of DEBUG, INFO, WARN (or WARNING), ERROR", env.LOG_LEVEL ?? "");
+}
+
+function readDatabaseUrl(env: Env): { url: string; password: string } | undefined {
+  const raw = read(env, "DATABASE_URL", "");
+  if (raw === "") return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError("DATABASE_URL", "expected postgres://user:password@host:port/database", "<unparsable>");
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new ConfigError("DATABASE_URL", "expected a postgres:// or postgresql:// URL", `${parsed.protocol}//…`);
+  }
+  return { url: raw, password: decodeURIComponent(parsed.password) };
+}
+
+function readBrokers(env: Env): string[] {
+  const brokers = readList(env, "KAFKA_BROKERS", "localhost:9092");
+  for (const broker of brokers) {
+    if (!/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(broker)) {
+      throw new ConfigError("KAFKA_BROKERS", "expected comma-separated host:port pairs", env.KAFKA_BROKERS ?? "");
+    }
+  }
+  return brokers;
+}
+
+export function loadConfig(env: Env): Config {
+  const fromUrl = readDatabaseUrl(env);
+  const db: DatabaseConfig = {
+    host: read(env, "DB_HOST", "localhost"),
+    port: readPort(env, "DB_PORT", 5432),
+    name: read(env, "DB_NAME", "helios_analytics"),
+    user: read(env, "DB_USER", "postgres"),
+    password: fromUrl?.password ?? env.DB_PASSWORD ?? "",
+    url: fromUrl?.url,
+    poolMax: readInt(env, "DB_POOL_MAX", 10, 1, 500),
+    statementTimeoutMs: readInt(env, "DB_STATEMENT_TIMEOUT_MS", 5000, 0, 3_600_000),
+  };
+  const secretKey = env.DJANGO_SECRET_KEY ?? "";
+  return {
+    port: readPort(env, "PORT", 8000),
+    debug: readBool(env, "DEBUG", false),
+    logLevel: readLogLevel(env),
+    allowedHosts: readList(env, "ALLOWED_HOSTS", "*").map((host) => host.toLowerCase()),
+    db,
+    kafka: {
+      brokers: readBrokers(env),
+      topic: read(env, "KAFKA_TOPIC_AUCTION_OUTCOMES", "auction_outcomes"),
+      group: read(env, "KAFKA_CONSUMER_GROUP", "analytics-service-group"),
+      clientId: read(env, "KAFKA_CLIENT_ID", "helios-analytics"),
+    },
+    corsAllowedOrigins: readList(env, "CORS_ALLOWED_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000"),
+    corsAllowAllOrigins: readBool(env, "CORS_ALLOW_ALL_ORIGINS", false),
+    consumerHealthPort: readPort(env, "CONSUMER_HEALTH_PORT", 9464),
+    secrets: [db.password, secretKey].filter((secret) => secret.length >= 4),
+  };
+}

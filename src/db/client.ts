@@ -1,0 +1,45 @@
+// The postgres.js client. Timestamps come back as PostgreSQL's own text (UTC, microseconds
+// intact) because a JS Date would drop the microseconds the upstream sends.
+import postgres from "postgres";
+import type { DatabaseConfig } from "../config";
+
+export type Sql = postgres.Sql<Record<string, never>>;
+
+const TIMESTAMPTZ_OID = 1184;
+const TIMESTAMP_OID = 1114;
+
+export interface ClientOptions {
+  /** Overrides the database name, e.g. to connect to `postgres` while creating the target. */
+  database?: string;
+  max?: number;
+  applicationName?: string;
+  /** Statement timeout for this pool in ms; 0 disables it. */
+  statementTimeoutMs?: number;
+}
+
+export function createSql(db: DatabaseConfig, options: ClientOptions = {}): Sql {
+  const timestampAsText = { to: TIMESTAMPTZ_OID, from: [TIMESTAMPTZ_OID, TIMESTAMP_OID], serialize: (v: unknown) => String(v), parse: (v: string) => v };
+  const common = {
+    max: options.max ?? db.poolMax,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    onnotice: () => {},
+    types: { timestampText: timestampAsText },
+    connection: {
+      TimeZone: "UTC",
+      application_name: options.applicationName ?? "helios-analytics",
+      statement_timeout: options.statementTimeoutMs ?? db.statementTimeoutMs,
+    },
+  } as const;
+  const sql = db.url
+    ? postgres(db.url, { ...common, ...(options.database ? { database: options.database } : {}) })
+    : postgres({ ...common, host: db.host, port: db.port, user: db.user, password: db.password, database: options.database ?? db.name });
+  return sql as unknown as Sql;
+}
+
+/** Quotes an identifier for the rare statements that cannot take a bind parameter (CREATE DATABASE). */
+export function databaseName(db: DatabaseConfig): string {
+  if (!db.url) return db.name;
+  const path = new URL(db.url).pathname.replace(/^\//, "");
+  return decodeURIComponent(path) || db.user;
+}

@@ -1,0 +1,97 @@
+// One program, several roles: `bun run start api | migrate [--status] | consumer`.
+import { ConfigError, loadConfig, type Config } from "./config";
+import { createLogger, type Logger } from "./log";
+import { createSql } from "./db/client";
+import { applyMigrations, ensureDatabase, migrationStatus, MigrationError } from "./db/migrate";
+import { createApp } from "./api/app";
+
+type Role = (config: Config, log: Logger, args: string[]) => Promise<number | void>;
+
+async function runApi(config: Config, log: Logger): Promise<void> {
+  const sql = createSql(config.db, { applicationName: "helios-analytics-api" });
+  const app = createApp({ config, sql, log });
+  const server = Bun.serve({ port: config.port, fetch: app.fetch, maxRequestBodySize: 64 * 1024 });
+  log.info("API listening", { port: server.port, allowed_hosts: config.allowedHosts });
+  await onTermination(log, async () => {
+    // Stop accepting, let in-flight requests finish, then close the pool.
+    await server.stop(false);
+    await sql.end({ timeout: 5 });
+  });
+}
+
+async function runMigrate(config: Config, log: Logger, args: string[]): Promise<number> {
+  if (!args.includes("--status")) await ensureDatabase(config.db, log);
+  const sql = createSql(config.db, { max: 1, applicationName: "helios-analytics-migrate", statementTimeoutMs: 0 });
+  try {
+    if (args.includes("--status")) {
+      const status = await migrationStatus(sql);
+      for (const m of status.applied) console.log(`applied  ${m.name}  ${m.appliedAt}`);
+      for (const name of status.pending) console.log(`pending  ${name}`);
+      return 0;
+    }
+    const applied = await applyMigrations(sql, log);
+    log.info("Migrations complete", { applied: applied.length, migrations: applied });
+    return 0;
+  } catch (error) {
+    if (error instanceof MigrationError) {
+      log.error(error.message);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Resolves after `stop` ran once for the first SIGTERM or SIGINT. */
+export function onTermination(log: Logger, stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const handler = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info("Shutting down", { signal });
+      stop().then(resolve, (error) => {
+        log.error("Shutdown failed", { error });
+        resolve();
+      });
+    };
+    process.on("SIGTERM", () => handler("SIGTERM"));
+    process.on("SIGINT", () => handler("SIGINT"));
+  });
+}
+
+const ROLES: Record<string, Role> = {
+  api: runApi,
+  migrate: runMigrate,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [roleName = "api", ...args] = argv;
+  const role = ROLES[roleName];
+  if (!role) {
+    console.error(`Unknown role "${roleName}": expected one of ${Object.keys(ROLES).join(", ")}.`);
+    return 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 78; // EX_CONFIG
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel, config.secrets);
+  try {
+    return (await role(config, log, args)) ?? 0;
+  } catch (error) {
+    log.error("Fatal error", { role: roleName, error });
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  process.exit(await main(process.argv.slice(2)));
+}

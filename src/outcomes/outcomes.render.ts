@@ -1,0 +1,56 @@
+// Rows → JSON records and aggregates. Prices stay decimal text; timestamps become ISO-8601 Z.
+import { aggregateNumber, renderPrice } from "./decimals";
+import type { DailyRow, OutcomeRow, StatsRow } from "./outcomes.repository";
+import type { DailyStat, OutcomeDetail, OutcomeRecord, OutcomeStats } from "./outcomes.schema";
+import { isoUtc } from "./timestamps";
+
+export function renderOutcome(row: OutcomeRow): OutcomeRecord {
+  return {
+    id: Number(row.id),
+    bid_id: row.bid_id,
+    user_id: row.user_id,
+    site_domain: row.site_domain,
+    win_status: row.win_status,
+    win_price: renderPrice(row.win_price),
+    bid_price: renderPrice(row.bid_price),
+    currency: row.currency,
+    enriched: row.enriched,
+    timestamp: isoUtc(row.timestamp),
+    auction_timestamp: isoUtc(row.auction_timestamp),
+    user_interests: row.user_interests,
+    is_winner: row.win_status,
+    profit_margin: Number(row.profit_margin),
+    created_at: isoUtc(row.created_at),
+    updated_at: isoUtc(row.updated_at),
+  };
+}
+
+export function renderOutcomeDetail(row: OutcomeRow): OutcomeDetail {
+  return { ...renderOutcome(row), raw_data: row.raw_data };
+}
+
+export function renderStats(row: StatsRow): OutcomeStats {
+  const total = Number(row.total);
+  const wins = Number(row.wins);
+  return {
+    total_outcomes: total,
+    total_wins: wins,
+    total_losses: total - wins,
+    total_revenue: aggregateNumber(row.revenue) as number,
+    average_win_price: aggregateNumber(row.avg_win_price) as number,
+    average_bid_price: aggregateNumber(row.avg_bid_price) as number,
+    enriched_count: Number(row.enriched_count),
+    // Integer arithmetic first, one rounding at the end, as round(wins / total * 100, 2).
+    win_rate: total === 0 ? 0 : Math.round((wins * 10000) / total) / 100,
+  };
+}
+
+export function renderDailyStat(row: DailyRow): DailyStat {
+  return {
+    date: row.date,
+    total: Number(row.total),
+    wins: Number(row.wins),
+    revenue: aggregateNumber(row.revenue, null),
+    avg_win_price: aggregateNumber(row.avg_win_price, null),
+  };
+}

@@ -1,0 +1,142 @@
+// The outcomes plugin: validate the raw query → Filters → repository → render.
+import { Elysia } from "elysia";
+import type { Sql } from "../db/client";
+import { ErrorBody, notFound, ApiError } from "../api/errors";
+import { openApiQueryParameters, validateQuery } from "../api/query";
+import { absoluteUrl, withParams } from "../api/urls";
+import { parseFilters, type Filters } from "./outcomes.filters";
+import {
+  DEFAULT_PAGE_SIZE, MAX_OFFSET, decodeCursor, encodeCursor, orderingText, parseOrdering, type OrderKey,
+} from "./outcomes.paging";
+import {
+  countOutcomes, dailyStats, findOutcome, listOutcomesAfter, listOutcomesPage, outcomeStats, type OutcomeRow,
+} from "./outcomes.repository";
+import { renderDailyStat, renderOutcome, renderOutcomeDetail, renderStats } from "./outcomes.render";
+import {
+  DailyStats, OutcomeDetail, OutcomeFilterQuery, OutcomeListQuery, OutcomePage, OutcomeStats, type OutcomeListQuery as ListQuery,
+} from "./outcomes.schema";
+
+const json = (schema: unknown, description: string) => ({ description, content: { "application/json": { schema } } });
+const errorResponses = {
+  400: json(ErrorBody, "A query parameter is invalid; `errors` names each one with what is accepted."),
+  404: json(ErrorBody, "Not found, or a page past the end."),
+};
+
+async function listPage(sql: Sql, request: Request, query: ListQuery, filters: Filters): Promise<OutcomePage> {
+  const keys = parseOrdering(query.ordering);
+  const pageSize = query.page_size ? Number(query.page_size) : DEFAULT_PAGE_SIZE;
+  const url = absoluteUrl(request);
+  if (query.cursor !== undefined) return cursorPage(sql, url, filters, keys, query.cursor, pageSize);
+  const page = query.page ? Number(query.page) : 1;
+  const offset = (page - 1) * pageSize;
+  if (offset > MAX_OFFSET) {
+    throw new ApiError(400, "Invalid query parameter: page.", {
+      page: [`page ${page} × page_size ${pageSize} skips more than ${MAX_OFFSET} rows: expected a smaller page, or keyset pagination with cursor=.`],
+    });
+  }
+  const [count, rows] = await Promise.all([countOutcomes(sql, filters), listOutcomesPage(sql, filters, keys, pageSize, offset)]);
+  if (rows.length === 0 && page > 1) throw new ApiError(404, "Invalid page.");
+  return {
+    count,
+    next: offset + rows.length < count ? withParams(url, { page: String(page + 1) }) : null,
+    previous: page > 1 ? withParams(url, { page: page === 2 ? null : String(page - 1) }) : null,
+    results: rows.map(renderOutcome),
+  };
+}
+
+async function cursorPage(sql: Sql, url: URL, filters: Filters, keys: OrderKey[], text: string, pageSize: number): Promise<OutcomePage> {
+  const cursor = text === "" ? null : decodeCursor(text, keys);
+  // One extra row tells whether there is more in the direction of travel.
+  const [count, fetched] = await Promise.all([
+    countOutcomes(sql, filters),
+    listOutcomesAfter(sql, filters, keys, cursor, pageSize + 1),
+  ]);
+  const backwards = cursor !== null && !cursor.forward;
+  const more = fetched.length > pageSize;
+  const rows = more ? (backwards ? fetched.slice(1) : fetched.slice(0, pageSize)) : fetched;
+  const link = (row: OutcomeRow | undefined, forward: boolean) =>
+    row ? withParams(url, { page: null, cursor: encodeCursor({ ordering: orderingText(keys), values: keys.map((k) => String(row[k.field])), forward }) }) : null;
+  const hasNext = backwards ? true : more;
+  const hasPrevious = cursor === null ? false : backwards ? more : true;
+  return {
+    count,
+    next: hasNext ? link(rows[rows.length - 1], true) : null,
+    previous: hasPrevious ? link(rows[0], false) : null,
+    results: rows.map(renderOutcome),
+  };
+}
+
+export function outcomesRoutes(sql: Sql) {
+  const listDoc = (summary: string) => ({
+    summary,
+    parameters: openApiQueryParameters(OutcomeListQuery),
+    responses: { 200: json(OutcomePage, "One page of outcomes, full records."), ...errorResponses },
+  });
+  const filterDoc = (summary: string, schema: unknown, description: string) => ({
+    summary,
+    parameters: openApiQueryParameters(OutcomeFilterQuery),
+    responses: { 200: json(schema, description), 400: errorResponses[400] },
+  });
+
+  return new Elysia({ name: "outcomes-routes" })
+    .get(
+      "/api/outcomes/",
+      async ({ request }) => {
+        const query = validateQuery(OutcomeListQuery, new URL(request.url).searchParams);
+        return listPage(sql, request, query, parseFilters(query));
+      },
+      { detail: { tags: ["outcomes"], ...listDoc("List auction outcomes (also the legacy health probe)") } },
+    )
+    .get(
+      "/api/outcomes/winners/",
+      async ({ request }) => {
+        const query = validateQuery(OutcomeListQuery, new URL(request.url).searchParams);
+        return listPage(sql, request, query, winnersOf(parseFilters(query)));
+      },
+      { detail: { tags: ["outcomes"], ...listDoc("List won auctions") } },
+    )
+    .get(
+      "/api/outcomes/stats/",
+      async ({ request }) => {
+        const query = validateQuery(OutcomeFilterQuery, new URL(request.url).searchParams);
+        return renderStats(await outcomeStats(sql, parseFilters(query)));
+      },
+      { detail: { tags: ["outcomes"], ...filterDoc("Totals, revenue, averages and win rate", OutcomeStats, "Aggregate figures over the filtered outcomes.") } },
+    )
+    .get(
+      "/api/outcomes/daily_stats/",
+      async ({ request }) => {
+        const query = validateQuery(OutcomeFilterQuery, new URL(request.url).searchParams);
+        return (await dailyStats(sql, parseFilters(query))).map(renderDailyStat);
+      },
+      { detail: { tags: ["outcomes"], ...filterDoc("Per UTC day: totals, wins, revenue, average win price", DailyStats, "One entry per UTC day with outcomes, newest first.") } },
+    )
+    .get(
+      "/api/outcomes/:id/",
+      async ({ request, params }) => {
+        const query = validateQuery(OutcomeFilterQuery, new URL(request.url).searchParams);
+        const filters = parseFilters(query);
+        // Django's router matched any segment and answered 404 when it was not an id.
+        if (!/^[1-9]\d{0,17}$/.test(params.id)) throw notFound();
+        const row = await findOutcome(sql, params.id, filters);
+        if (!row) throw notFound();
+        return renderOutcomeDetail(row);
+      },
+      {
+        detail: {
+          tags: ["outcomes"],
+          summary: "One outcome, with raw_data",
+          parameters: [
+            { name: "id", in: "path", required: true, schema: { type: "integer", minimum: 1 } },
+            ...openApiQueryParameters(OutcomeFilterQuery),
+          ],
+          responses: { 200: json(OutcomeDetail, "The full record and the message as received."), ...errorResponses },
+        },
+      },
+    );
+}
+
+/** winners/ is the list restricted to wins: an explicit win_status=false there matches nothing. */
+export function winnersOf(filters: Filters): Filters {
+  return filters.winStatus === false ? { ...filters, matchNothing: true } : { ...filters, winStatus: true };
+}

@@ -1,0 +1,130 @@
+// TypeBox schemas of the outcomes API: the query parameters (validated from raw strings),
+// the JSON records and aggregates. Validation, TS types and the OpenAPI document all use these.
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+
+export const ORDERING_FIELDS = ["timestamp", "win_price", "bid_price", "created_at", "id"] as const;
+export type OrderingField = (typeof ORDERING_FIELDS)[number];
+
+const BOOLEAN_TEXT = "^(true|false|True|False|TRUE|FALSE|1|0|yes|no)$";
+const PRICE_TEXT = "^\\d{1,12}(\\.\\d{1,6})?$";
+const TIMESTAMP_TEXT =
+  "^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}([.,]\\d{1,9})?)?(Z|z|[+\\- ]\\d{2}(:?\\d{2})?)?)?$";
+const orderingItem = `-?(${ORDERING_FIELDS.join("|")})`;
+
+const param = (options: { pattern?: string; maxLength?: number; description: string; accepts: string; format?: string }) =>
+  Type.Optional(
+    Type.String({
+      ...(options.pattern ? { pattern: options.pattern } : {}),
+      maxLength: options.maxLength ?? 255,
+      description: options.description,
+      "x-accepts": options.accepts,
+    }),
+  );
+
+export const FilterParams = {
+  user_id: param({ description: "Only outcomes of this user (exact match).", accepts: "a user id of at most 255 characters" }),
+  site_domain: param({ description: "Only outcomes on this site domain (exact match).", accepts: "a site domain of at most 255 characters" }),
+  win_status: param({ pattern: BOOLEAN_TEXT, description: "Only won (true) or lost (false) auctions.", accepts: "true or false (also 1/0, yes/no)" }),
+  enriched: param({ pattern: BOOLEAN_TEXT, description: "Only enriched (true) or not enriched (false) bids.", accepts: "true or false (also 1/0, yes/no)" }),
+  min_price: param({ pattern: PRICE_TEXT, maxLength: 32, description: "Lowest win_price, inclusive.", accepts: "a decimal number ≥ 0 with at most 12 integer and 6 fractional digits, e.g. 0.50" }),
+  max_price: param({ pattern: PRICE_TEXT, maxLength: 32, description: "Highest win_price, inclusive.", accepts: "a decimal number ≥ 0 with at most 12 integer and 6 fractional digits, e.g. 1.00" }),
+  currency: param({ pattern: "^[A-Za-z]{3}$", maxLength: 3, description: "Only outcomes in this currency (ISO 4217 code, case-insensitive).", accepts: "a 3-letter currency code such as USD" }),
+  from: param({ pattern: TIMESTAMP_TEXT, maxLength: 40, description: "Auctions at or after this instant (inclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", accepts: "an ISO-8601 date or date-time, e.g. 2025-10-01 or 2025-10-01T12:00:00Z" }),
+  to: param({ pattern: TIMESTAMP_TEXT, maxLength: 40, description: "Auctions before this instant (exclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", accepts: "an ISO-8601 date or date-time, e.g. 2025-10-02 or 2025-10-01T13:00:00Z" }),
+};
+
+export const PageParams = {
+  page: param({ pattern: "^[1-9][0-9]{0,8}$", maxLength: 9, description: "Page number, from 1 (default 1).", accepts: "an integer from 1 to 999999999" }),
+  page_size: param({ pattern: "^([1-9][0-9]{0,2}|1000)$", maxLength: 4, description: "Items per page (default 100).", accepts: "an integer from 1 to 1000" }),
+  cursor: param({ pattern: "^[A-Za-z0-9_-]{0,512}$", maxLength: 512, description: "Keyset pagination: send an empty `cursor=` for the first page, then follow the opaque cursors in `next` / `previous`. Replaces `page` and stays fast at any depth.", accepts: "a cursor exactly as returned in next or previous" }),
+};
+
+export const OrderingParam = {
+  ordering: param({
+    pattern: `^${orderingItem}(,${orderingItem})*$`,
+    maxLength: 120,
+    description: `Sort order: comma-separated fields of ${ORDERING_FIELDS.join(", ")}, '-' for descending (default -timestamp). Ties are broken by id.`,
+    accepts: `comma-separated fields of ${ORDERING_FIELDS.join(", ")}, each optionally prefixed with '-'`,
+  }),
+};
+
+export const OutcomeListQuery = Type.Object({ ...FilterParams, ...PageParams, ...OrderingParam });
+export type OutcomeListQuery = Static<typeof OutcomeListQuery>;
+export const OutcomeFilterQuery = Type.Object(FilterParams);
+export type OutcomeFilterQuery = Static<typeof OutcomeFilterQuery>;
+
+const Price = Type.String({ description: "Exact decimal, at least 2 fractional digits.", examples: ["0.80"] });
+const Instant = Type.String({ description: "ISO-8601 in UTC with microseconds when stored.", examples: ["2025-10-25T12:00:00.123456Z"] });
+
+export const OutcomeRecord = Type.Object(
+  {
+    id: Type.Integer(),
+    bid_id: Type.String(),
+    user_id: Type.String(),
+    site_domain: Type.Union([Type.String(), Type.Null()]),
+    win_status: Type.Boolean(),
+    win_price: Price,
+    bid_price: Price,
+    currency: Type.String({ minLength: 3, maxLength: 3 }),
+    enriched: Type.Boolean(),
+    timestamp: { ...Instant, description: "When the auction happened." } as typeof Instant,
+    auction_timestamp: Type.Union([Instant, Type.Null()]),
+    user_interests: Type.Array(Type.Unknown()),
+    is_winner: Type.Boolean({ description: "Same as win_status (kept for old clients)." }),
+    profit_margin: Type.Number({ description: "bid_price − win_price when won, else 0.0." }),
+    created_at: Instant,
+    updated_at: Instant,
+  },
+  { title: "OutcomeRecord" },
+);
+export type OutcomeRecord = Static<typeof OutcomeRecord>;
+
+export const OutcomeDetail = Type.Composite([OutcomeRecord, Type.Object({ raw_data: Type.Unknown({ description: "The message as received." }) })], {
+  
+  title: "OutcomeDetail",
+});
+export type OutcomeDetail = Static<typeof OutcomeDetail>;
+
+export const pageOf = <T extends TSchema>(item: T, title: string) =>
+  Type.Object(
+    {
+      count: Type.Integer({ description: "Rows matching the filters." }),
+      next: Type.Union([Type.String({ format: "uri" }), Type.Null()]),
+      previous: Type.Union([Type.String({ format: "uri" }), Type.Null()]),
+      results: Type.Array(item),
+    },
+    { title },
+  );
+
+export const OutcomePage = pageOf(OutcomeRecord, "OutcomePage");
+export type OutcomePage = Static<typeof OutcomePage>;
+
+export const OutcomeStats = Type.Object(
+  {
+    total_outcomes: Type.Integer(),
+    total_wins: Type.Integer(),
+    total_losses: Type.Integer(),
+    total_revenue: Type.Number({ description: "Sum of win_price over wins." }),
+    average_win_price: Type.Number({ description: "Mean win_price over wins; 0.0 when none." }),
+    average_bid_price: Type.Number({ description: "Mean bid_price over all outcomes; 0.0 when none." }),
+    enriched_count: Type.Integer(),
+    win_rate: Type.Number({ description: "wins / total × 100, rounded to 2 places; 0.0 when empty." }),
+  },
+  { title: "OutcomeStats" },
+);
+export type OutcomeStats = Static<typeof OutcomeStats>;
+
+export const DailyStat = Type.Object(
+  {
+    date: Type.String({ format: "date", description: "UTC day." }),
+    total: Type.Integer(),
+    wins: Type.Integer(),
+    revenue: Type.Union([Type.Number(), Type.Null()], { description: "Sum of win_price over wins; null on a day without wins." }),
+    avg_win_price: Type.Union([Type.Number(), Type.Null()], { description: "Mean win_price over wins; null on a day without wins." }),
+  },
+  { title: "DailyStat" },
+);
+export const DailyStats = Type.Array(DailyStat, { title: "DailyStats" });
+export type DailyStat = Static<typeof DailyStat>;
+
+export const ApiRoot = Type.Record(Type.String(), Type.String({ format: "uri" }), { title: "ApiRoot" });

@@ -1,0 +1,42 @@
+// ISO-8601 timestamps handled as text end to end: a JS Date keeps milliseconds only, and the
+// upstream sends microseconds (Python isoformat) as well as milliseconds (JS toISOString).
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+\- ]\d{2}(?::?\d{2})?)?)?$/;
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * Parses an ISO-8601 date or date-time and returns it normalised for PostgreSQL
+ * (`YYYY-MM-DDTHH:MM:SS[.ffffff]±HH:MM`), or null when it is not a real instant.
+ * No zone means UTC. A space where the offset sign stands is a `+` that a query string decoded.
+ */
+export function parseIsoTimestamp(text: string): string | null {
+  const match = ISO_8601.exec(text.trim());
+  if (!match) return null;
+  const [, y, mo, d, h = "00", mi = "00", s = "00", fraction, zone] = match;
+  const year = Number(y), month = Number(mo), day = Number(d);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
+  // PostgreSQL keeps microseconds; digits beyond would be rounded by it, so refuse them loudly.
+  if (fraction && fraction.length > 6 && /[1-9]/.test(fraction.slice(6))) return null;
+  const micro = fraction ? `.${fraction.slice(0, 6)}` : "";
+  let offset = "+00:00";
+  if (zone && zone !== "Z" && zone !== "z") {
+    const sign = zone[0] === "-" ? "-" : "+";
+    const digits = zone.slice(1).replace(":", "");
+    const oh = Number(digits.slice(0, 2)), om = Number(digits.slice(2) || "0");
+    if (oh > 23 || om > 59) return null;
+    offset = `${sign}${digits.slice(0, 2)}:${(digits.slice(2) || "00").padEnd(2, "0")}`;
+  }
+  return `${y}-${mo}-${d}T${h}:${mi}:${s}${micro}${offset}`;
+}
+
+/** PostgreSQL's timestamptz text in a UTC session (`2025-10-25 12:00:00.123456+00`) → `2025-10-25T12:00:00.123456Z`. */
+export function isoUtc(pgText: string): string;
+export function isoUtc(pgText: string | null): string | null;
+export function isoUtc(pgText: string | null): string | null {
+  if (pgText === null) return null;
+  return pgText.replace(" ", "T").replace(/\+00(?::00)?$/, "Z");
+}
