@@ -1,6 +1,7 @@
 // Rows → JSON records and aggregates. Prices stay decimal text; timestamps become ISO-8601 Z.
 import { aggregateNumber, renderPrice } from "./decimals";
-import type { DailyRow, OutcomeRow, StatsRow } from "./outcomes.repository";
+import type { OutcomeRow } from "./outcomes.repository";
+import type { DailyRow, StatsRow } from "./outcomes.aggregates";
 import type { DailyStat, OutcomeDetail, OutcomeRecord, OutcomeStats } from "./outcomes.schema";
 import { isoUtc } from "./timestamps";
 

@@ -1,4 +1,4 @@
-// Every SQL statement about outcomes, and nothing else. Values are always bound parameters.
+// Every SQL statement that reads outcome rows (aggregates live in outcomes.aggregates.ts).
 import type { Sql } from "../db/client";
 import { whereClause, type Filters } from "./outcomes.filters";
 import { keysetCondition, orderByClause, type Cursor, type OrderKey } from "./outcomes.paging";
@@ -27,11 +27,6 @@ const recordColumns = (sql: Sql) => sql`
   id, bid_id, user_id, site_domain, win_status, win_price, bid_price, currency, enriched,
   "timestamp", auction_timestamp, user_interests, created_at, updated_at,
   case when win_status then bid_price - win_price else 0 end as profit_margin`;
-
-export async function countOutcomes(sql: Sql, filters: Filters): Promise<number> {
-  const [row] = await sql<{ count: string }[]>`select count(*) as count from auction_outcomes ${whereClause(sql, filters)}`;
-  return Number(row!.count);
-}
 
 /**
  * One page by OFFSET. The page's ids are found on the narrow index first and only those rows
@@ -63,44 +58,4 @@ export async function findOutcome(sql: Sql, id: string, filters: Filters): Promi
     select ${recordColumns(sql)}, raw_data from auction_outcomes
     ${whereClause(sql, filters)} and id = ${id}::bigint`;
   return row;
-}
-
-export interface StatsRow {
-  total: string;
-  wins: string;
-  revenue: string | null;
-  avg_win_price: string | null;
-  avg_bid_price: string | null;
-  enriched_count: string;
-}
-
-export async function outcomeStats(sql: Sql, filters: Filters): Promise<StatsRow> {
-  const [row] = await sql<StatsRow[]>`
-    select count(*) as total,
-           count(*) filter (where win_status) as wins,
-           sum(win_price) filter (where win_status) as revenue,
-           avg(win_price) filter (where win_status) as avg_win_price,
-           avg(bid_price) as avg_bid_price,
-           count(*) filter (where enriched) as enriched_count
-    from auction_outcomes ${whereClause(sql, filters)}`;
-  return row!;
-}
-
-export interface DailyRow {
-  date: string;
-  total: string;
-  wins: string;
-  revenue: string | null;
-  avg_win_price: string | null;
-}
-
-export async function dailyStats(sql: Sql, filters: Filters): Promise<DailyRow[]> {
-  return sql<DailyRow[]>`
-    select to_char(("timestamp" at time zone 'UTC')::date, 'YYYY-MM-DD') as date,
-           count(*) as total,
-           count(*) filter (where win_status) as wins,
-           sum(win_price) filter (where win_status) as revenue,
-           avg(win_price) filter (where win_status) as avg_win_price
-    from auction_outcomes ${whereClause(sql, filters)}
-    group by 1 order by 1 desc`;
 }

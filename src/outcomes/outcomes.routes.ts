@@ -8,9 +8,8 @@ import { parseFilters, type Filters } from "./outcomes.filters";
 import {
   DEFAULT_PAGE_SIZE, MAX_OFFSET, decodeCursor, encodeCursor, orderingText, parseOrdering, type OrderKey,
 } from "./outcomes.paging";
-import {
-  countOutcomes, dailyStats, findOutcome, listOutcomesAfter, listOutcomesPage, outcomeStats, type OutcomeRow,
-} from "./outcomes.repository";
+import { findOutcome, listOutcomesAfter, listOutcomesPage, type OutcomeRow } from "./outcomes.repository";
+import { countOutcomes, dailyStats, outcomeStats } from "./outcomes.aggregates";
 import { renderDailyStat, renderOutcome, renderOutcomeDetail, renderStats } from "./outcomes.render";
 import {
   DailyStats, OutcomeDetail, OutcomeFilterQuery, OutcomeListQuery, OutcomePage, OutcomeStats, type OutcomeListQuery as ListQuery,
