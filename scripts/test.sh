@@ -34,7 +34,7 @@ fi
 
 log=$(mktemp)
 set +e
-bun test "$@" 2>&1 | tee "$log"
+bun test --timeout 60000 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 pass=$(grep -E '^ *[0-9]+ pass$' "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0)

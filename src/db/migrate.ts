@@ -10,7 +10,12 @@ import { createSql, databaseName, type Sql } from "./client";
 // Any constant works; it only has to be the same for every replica of this service.
 const MIGRATION_LOCK_KEY = 727_274_001;
 
-export const MIGRATIONS_DIR = join(import.meta.dir, "../../migrations");
+// From source, migrations/ sits two levels above src/db/. In the `bun build --compile`
+// executable (scripts/build-binary.sh) every module's import.meta.dir is the virtual root
+// /$bunfs/root, and `--asset=migrations` embeds the folder there under its own name, so the
+// image ships the exact files the checksums were taken from and nothing can drift beside it.
+const COMPILED = import.meta.dir.startsWith("/$bunfs/") || import.meta.dir.includes("~BUN");
+export const MIGRATIONS_DIR = COMPILED ? join(import.meta.dir, "migrations") : join(import.meta.dir, "../../migrations");
 
 export interface MigrationFile {
   name: string;
@@ -126,8 +131,10 @@ export async function ensureDatabase(db: DatabaseConfig, log: Logger): Promise<v
       await admin`create database ${admin(name)}`;
       log.info("Database created", { database: name });
     } catch (error) {
-      // Another replica may have created it between our check and our CREATE.
-      if ((error as { code?: string }).code !== "42P04") throw error;
+      // Another replica may have created it between our check and our CREATE: PostgreSQL says
+      // 42P04 (duplicate_database) or, when both CREATEs race in the catalog, 23505 (unique_violation).
+      const code = (error as { code?: string }).code;
+      if (code !== "42P04" && code !== "23505") throw error;
     }
   } finally {
     await admin.end({ timeout: 5 });

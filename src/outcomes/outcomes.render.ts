@@ -30,6 +30,21 @@ export function renderOutcomeDetail(row: OutcomeRow): OutcomeDetail {
   return { ...renderOutcome(row), raw_data: row.raw_data };
 }
 
+/**
+ * Python's round(x, 2), which the original applied to wins / total * 100: rounds the double's
+ * exact binary value, and an exact tie goes to the even digit (1/32 → 3.125 → 3.12, 1/160 → 0.62).
+ * toFixed rounds the exact value too but sends ties up, so ties are settled here. A double with
+ * a tie at the third decimal is n/8 with n odd, and then x * 8 and x * 100 are exact.
+ */
+export function roundLikePython2(x: number): number {
+  const eighths = x * 8;
+  if (Number.isInteger(eighths) && eighths % 2 !== 0) {
+    const down = Math.floor(x * 100);
+    return (down % 2 === 0 ? down : down + 1) / 100;
+  }
+  return Number(x.toFixed(2));
+}
+
 export function renderStats(row: StatsRow): OutcomeStats {
   const total = Number(row.total);
   const wins = Number(row.wins);
@@ -41,8 +56,7 @@ export function renderStats(row: StatsRow): OutcomeStats {
     average_win_price: aggregateNumber(row.avg_win_price) as number,
     average_bid_price: aggregateNumber(row.avg_bid_price) as number,
     enriched_count: Number(row.enriched_count),
-    // Integer arithmetic first, one rounding at the end, as round(wins / total * 100, 2).
-    win_rate: total === 0 ? 0 : Math.round((wins * 10000) / total) / 100,
+    win_rate: total === 0 ? 0 : roundLikePython2((wins / total) * 100),
   };
 }
 

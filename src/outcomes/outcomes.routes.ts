@@ -1,5 +1,6 @@
 // The outcomes plugin: validate the raw query → Filters → repository → render.
 import { Elysia } from "elysia";
+import type { TSchema } from "@sinclair/typebox";
 import type { Sql } from "../db/client";
 import { ErrorBody, notFound, ApiError } from "../api/errors";
 import { openApiQueryParameters, validateQuery } from "../api/query";
@@ -15,7 +16,7 @@ import {
   DailyStats, OutcomeDetail, OutcomeFilterQuery, OutcomeListQuery, OutcomePage, OutcomeStats, type OutcomeListQuery as ListQuery,
 } from "./outcomes.schema";
 
-const json = (schema: unknown, description: string) => ({ description, content: { "application/json": { schema } } });
+const json = (schema: TSchema, description: string) => ({ description, content: { "application/json": { schema } } });
 const errorResponses = {
   400: json(ErrorBody, "A query parameter is invalid; `errors` names each one with what is accepted."),
   404: json(ErrorBody, "Not found, or a page past the end."),
@@ -29,6 +30,8 @@ async function listPage(sql: Sql, request: Request, query: ListQuery, filters: F
   const page = query.page ? Number(query.page) : 1;
   const offset = (page - 1) * pageSize;
   if (offset > MAX_OFFSET) {
+    // A page past the end stays the original's 404, however far; only a real deep page is refused.
+    if ((await countOutcomes(sql, filters)) <= offset) throw new ApiError(404, "Invalid page.");
     throw new ApiError(400, "Invalid query parameter: page.", {
       page: [`page ${page} × page_size ${pageSize} skips more than ${MAX_OFFSET} rows: expected a smaller page, or keyset pagination with cursor=.`],
     });
@@ -71,7 +74,7 @@ export function outcomesRoutes(sql: Sql) {
     parameters: openApiQueryParameters(OutcomeListQuery),
     responses: { 200: json(OutcomePage, "One page of outcomes, full records."), ...errorResponses },
   });
-  const filterDoc = (summary: string, schema: unknown, description: string) => ({
+  const filterDoc = (summary: string, schema: TSchema, description: string) => ({
     summary,
     parameters: openApiQueryParameters(OutcomeFilterQuery),
     responses: { 200: json(schema, description), 400: errorResponses[400] },

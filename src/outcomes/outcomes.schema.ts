@@ -1,20 +1,28 @@
 // TypeBox schemas of the outcomes API: the query parameters (validated from raw strings),
 // the JSON records and aggregates. Validation, TS types and the OpenAPI document all use these.
-import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { FormatRegistry, Type, type Static, type TSchema } from "@sinclair/typebox";
+import { parseIsoTimestamp } from "./timestamps";
 
 export const ORDERING_FIELDS = ["timestamp", "win_price", "bid_price", "created_at", "id"] as const;
 export type OrderingField = (typeof ORDERING_FIELDS)[number];
 
-const BOOLEAN_TEXT = "^(true|false|True|False|TRUE|FALSE|1|0|yes|no)$";
+// Any case, as the original lower-cased the value before comparing (so "Yes" and "NO" work too).
+const BOOLEAN_TEXT = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0|[Yy][Ee][Ss]|[Nn][Oo])$";
 const PRICE_TEXT = "^\\d{1,12}(\\.\\d{1,6})?$";
 const TIMESTAMP_TEXT =
   "^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}([.,]\\d{1,9})?)?(Z|z|[+\\- ]\\d{2}(:?\\d{2})?)?)?$";
+// A real calendar instant (no 2025-02-30), checked in the same pass as the patterns so that one
+// 400 names every bad parameter, not only those that fail a pattern.
+const ISO_INSTANT_FORMAT = "iso-8601-instant";
+FormatRegistry.Set(ISO_INSTANT_FORMAT, (value) => parseIsoTimestamp(value) !== null);
+
 const orderingItem = `-?(${ORDERING_FIELDS.join("|")})`;
 
 const param = (options: { pattern?: string; maxLength?: number; description: string; accepts: string; format?: string }) =>
   Type.Optional(
     Type.String({
       ...(options.pattern ? { pattern: options.pattern } : {}),
+      ...(options.format ? { format: options.format } : {}),
       maxLength: options.maxLength ?? 255,
       description: options.description,
       "x-accepts": options.accepts,
@@ -29,8 +37,8 @@ export const FilterParams = {
   min_price: param({ pattern: PRICE_TEXT, maxLength: 32, description: "Lowest win_price, inclusive.", accepts: "a decimal number ≥ 0 with at most 12 integer and 6 fractional digits, e.g. 0.50" }),
   max_price: param({ pattern: PRICE_TEXT, maxLength: 32, description: "Highest win_price, inclusive.", accepts: "a decimal number ≥ 0 with at most 12 integer and 6 fractional digits, e.g. 1.00" }),
   currency: param({ pattern: "^[A-Za-z]{3}$", maxLength: 3, description: "Only outcomes in this currency (ISO 4217 code, case-insensitive).", accepts: "a 3-letter currency code such as USD" }),
-  from: param({ pattern: TIMESTAMP_TEXT, maxLength: 40, description: "Auctions at or after this instant (inclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", accepts: "an ISO-8601 date or date-time, e.g. 2025-10-01 or 2025-10-01T12:00:00Z" }),
-  to: param({ pattern: TIMESTAMP_TEXT, maxLength: 40, description: "Auctions before this instant (exclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", accepts: "an ISO-8601 date or date-time, e.g. 2025-10-02 or 2025-10-01T13:00:00Z" }),
+  from: param({ pattern: TIMESTAMP_TEXT, format: ISO_INSTANT_FORMAT, maxLength: 40, description: "Auctions at or after this instant (inclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", accepts: "an ISO-8601 date or date-time, e.g. 2025-10-01 or 2025-10-01T12:00:00Z" }),
+  to: param({ pattern: TIMESTAMP_TEXT, format: ISO_INSTANT_FORMAT, maxLength: 40, description: "Auctions before this instant (exclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", accepts: "an ISO-8601 date or date-time, e.g. 2025-10-02 or 2025-10-01T13:00:00Z" }),
 };
 
 export const PageParams = {
