@@ -1,0 +1,172 @@
+// What the benchmarks run on and against: machine facts, how busy the CPUs are, the local
+// Kafka broker and throwaway or reusable PostgreSQL databases.
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { loadConfig, type Config } from "../src/config";
+import { createSql, type Sql } from "../src/db/client";
+import { applyMigrations } from "../src/db/migrate";
+import { createLogger } from "../src/log";
+
+export const ROOT = join(import.meta.dir, "..");
+export const SERVER_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? "127.0.0.1:9092";
+export const quietLog = createLogger("ERROR");
+
+export function say(text: string): void {
+  console.error(`bench: ${text}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine.
+
+function commandOutput(command: string[]): string {
+  try {
+    const result = Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe" });
+    return (result.stdout.toString() || result.stderr.toString()).trim();
+  } catch {
+    return "unavailable";
+  }
+}
+
+export interface MachineFacts {
+  nproc: number;
+  cpuModel: string;
+  memoryGiB: number;
+  bun: string;
+  postgres: string;
+  kafka: string;
+  wrk?: string;
+  pgbench?: string;
+}
+
+export async function machineFacts(admin: Sql): Promise<MachineFacts> {
+  const [row] = await admin<{ version: string }[]>`select current_setting('server_version') as version`;
+  const version = row?.version ?? "unknown";
+  const pom = await Bun.file(join(ROOT, "scripts/kafka/pom.xml")).text().catch(() => "");
+  return {
+    nproc: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    bun: Bun.version,
+    postgres: version,
+    kafka: /<kafka.version>(.*)<\/kafka.version>/.exec(pom)?.[1] ?? "unknown",
+    wrk: commandOutput(["wrk", "--version"]).split("\n")[0]?.replace(/ Copyright.*/, ""),
+    pgbench: commandOutput(["pgbench", "--version"]),
+  };
+}
+
+/** Share of CPU time spent busy over a short window, all cores together (0–100). */
+export async function cpuBusyPercent(windowMs = 1000): Promise<number> {
+  const read = async () => {
+    const line = (await Bun.file("/proc/stat").text()).split("\n")[0]!;
+    const fields = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3]! + (fields[4] ?? 0);
+    return { idle, total: fields.reduce((a, b) => a + b, 0) };
+  };
+  const a = await read();
+  await Bun.sleep(windowMs);
+  const b = await read();
+  return Math.round((100 * (1 - (b.idle - a.idle) / Math.max(1, b.total - a.total))) * 10) / 10;
+}
+
+/** Warns when something else keeps the CPUs busy: figures measured then are not comparable. */
+export async function checkQuiet(): Promise<number> {
+  const busy = await cpuBusyPercent(1500);
+  if (busy > 15) say(`warning: the machine is ${busy}% busy before the run; other work will skew the figures`);
+  else say(`machine is quiet (${busy}% busy)`);
+  return busy;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kafka.
+
+async function answers(host: string, port: number): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ hostname: host, port, socket: { data() {} } });
+    socket.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the project's local broker when nothing answers; a running broker is used as it is. */
+export async function ensureKafka(): Promise<void> {
+  const [host, port] = KAFKA_BROKERS.split(",")[0]!.split(":") as [string, string];
+  if (await answers(host, Number(port))) return;
+  // Off the default port the broker gets its own controller port and state directory, so a
+  // private benchmark broker never collides with the one the test suites share.
+  const own = port === "9092" ? {} : { KAFKA_CONTROLLER_PORT: String(Number(port) + 1), KAFKA_LOCAL_STATE: `/tmp/helios-kafka-bench-${port}` };
+  say(`no Kafka at ${host}:${port}; starting scripts/kafka-local.sh`);
+  const result = Bun.spawnSync(["bash", join(ROOT, "scripts/kafka-local.sh"), "start"], {
+    env: { ...process.env, KAFKA_PORT: port, ...own },
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  if (result.exitCode !== 0) throw new Error("scripts/kafka-local.sh start failed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL.
+
+export function urlFor(database: string): string {
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** Config of the roles under test, pointed at one database; extra env overrides. */
+export function configFor(database: string, env: Record<string, string> = {}): Config {
+  return loadConfig({ ...process.env, DATABASE_URL: urlFor(database), LOG_LEVEL: "ERROR", ...env });
+}
+
+export function adminSql(): Sql {
+  return createSql(loadConfig({ DATABASE_URL: SERVER_URL }).db, { max: 1, statementTimeoutMs: 0 });
+}
+
+/** A pool on the database for the harness itself: no statement timeout (loads and COPYs are long). */
+export function benchSql(database: string, max = 2): Sql {
+  return createSql(configFor(database).db, { max, applicationName: "helios-bench", statementTimeoutMs: 0 });
+}
+
+export async function databaseExists(admin: Sql, name: string): Promise<boolean> {
+  return (await admin`select 1 from pg_database where datname = ${name}`).length > 0;
+}
+
+export async function dropDatabase(admin: Sql, name: string): Promise<void> {
+  await admin`drop database if exists ${admin(name)} with (force)`;
+}
+
+/** Drops any database of that name, creates it empty and applies every migration. */
+export async function freshDatabase(admin: Sql, name: string): Promise<void> {
+  await dropDatabase(admin, name);
+  await admin`create database ${admin(name)}`;
+  await migrate(name);
+}
+
+export async function migrate(name: string): Promise<string[]> {
+  const sql = benchSql(name, 1);
+  try {
+    return await applyMigrations(sql, quietLog);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ports and run artifacts.
+
+export function freePort(): number {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = server.port!;
+  server.stop(true);
+  return port;
+}
+
+/** bench/out/<kind>-<time>/: logs, captured SQL and pgbench scripts of one run (git-ignored). */
+export async function runDirectory(kind: string): Promise<string> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  const dir = join(ROOT, "bench/out", `${kind}-${stamp}-${process.pid}`);
+  await Bun.$`mkdir -p ${dir}`.quiet();
+  return dir;
+}
