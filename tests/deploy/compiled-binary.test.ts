@@ -1,0 +1,153 @@
+// The image's program, proven in every CI run: builds the single executable exactly as the
+// Containerfile does (scripts/build-binary.sh) into a temporary folder, then runs it from there —
+// away from the repository, so migrations must come from inside the binary — in each role of
+// src/main.ts against the test database and broker.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestDatabase, type TestDatabase } from "../support/db";
+import { closeKafka, createTopic, produce, uniqueName, waitFor, BROKERS } from "../support/kafka";
+import { mainRoles, ROOT } from "./deploy-files";
+
+const roles = mainRoles();
+// The consumer's health server (/healthz, /readyz on CONSUMER_HEALTH_PORT) is checked once its
+// source exists; the k8s probes of analytics-consumer-deployment depend on it.
+const consumerHealthServed = ["src/ingest", "src/metrics"].some((dir) =>
+  readdirSync(join(ROOT, dir))
+    .filter((file) => file.endsWith(".ts"))
+    .some((file) => readFileSync(join(ROOT, dir, file), "utf8").includes('"/readyz"')),
+);
+if (!roles.has("consumer")) console.warn("src/main.ts has no consumer role yet: skipping the compiled consumer checks");
+else if (!consumerHealthServed) console.warn("the consumer serves no /readyz yet (src/ingest): skipping its health-port check");
+
+let workdir: string;
+let binary: string;
+let db: TestDatabase;
+
+beforeAll(async () => {
+  workdir = mkdtempSync(join(tmpdir(), "helios-binary-"));
+  binary = join(workdir, "helios-analytics");
+  const build = Bun.spawnSync(["bash", join(ROOT, "scripts/build-binary.sh"), binary], { cwd: ROOT, stdout: "pipe", stderr: "pipe", timeout: 120_000 });
+  if (build.exitCode !== 0) throw new Error(`scripts/build-binary.sh failed:\n${build.stdout}\n${build.stderr}`);
+  db = await createTestDatabase("binary", { migrate: false });
+}, 150_000);
+
+afterAll(async () => {
+  await closeKafka();
+  await db?.drop();
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+/** Only what a container would get: the variables we pass, and PATH. */
+function environment(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", DATABASE_URL: db.url, LOG_LEVEL: "INFO", ...extra };
+}
+
+function run(args: string[], env: Record<string, string>) {
+  return Bun.spawn([binary, ...args], { cwd: workdir, env, stdout: "pipe", stderr: "pipe" });
+}
+
+function logLines(text: string): Record<string, any>[] {
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+}
+
+async function freePort(): Promise<number> {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = probe.port!;
+  await probe.stop(true);
+  return port;
+}
+
+async function exitWithin(process: ReturnType<typeof run>, ms: number): Promise<number | "still running"> {
+  return Promise.race([process.exited, Bun.sleep(ms).then(() => "still running" as const)]);
+}
+
+describe("the compiled executable", () => {
+  test("is one file that starts without the repository beside it", () => {
+    expect(readdirSync(workdir)).toEqual(["helios-analytics"]);
+    const unknown = Bun.spawnSync([binary, "no-such-role"], { cwd: workdir, env: environment(), stderr: "pipe" });
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr.toString()).toContain(`expected one of ${[...roles].join(", ")}`);
+  });
+
+  test("migrate applies every file of migrations/ from inside the binary, then reports none pending", async () => {
+    const expected = readdirSync(join(ROOT, "migrations")).filter((name) => name.endsWith(".sql")).sort();
+    const migrate = run(["migrate"], environment());
+    expect(await exitWithin(migrate, 30_000)).toBe(0);
+    const done = logLines(await new Response(migrate.stdout).text()).find((line) => line.message === "Migrations complete");
+    expect(done?.migrations).toEqual(expected);
+    const rows = await db.sql<{ name: string }[]>`select name from schema_migrations order by name`;
+    expect(rows.map((row) => row.name)).toEqual(expected);
+
+    const status = run(["migrate", "--status"], environment());
+    expect(await exitWithin(status, 30_000)).toBe(0);
+    const lines = (await new Response(status.stdout).text()).trim().split("\n");
+    expect(lines.map((line) => line.split(/\s+/).slice(0, 2).join(" "))).toEqual(expected.map((name) => `applied ${name}`));
+  });
+
+  test("api serves /readyz, /api/outcomes/ and /metrics, then stops promptly on SIGTERM", async () => {
+    const port = await freePort();
+    const api = run(["api"], environment({ PORT: String(port) }));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const ready = await waitFor("the compiled API to answer /readyz with 200", async () => {
+        const response = await fetch(`${base}/readyz`).catch(() => undefined);
+        return response?.status === 200 ? response.json() : undefined;
+      }, { timeoutMs: 15_000, intervalMs: 100 });
+      expect(ready).toEqual({ status: "ready" });
+
+      const list = await fetch(`${base}/api/outcomes/`);
+      expect(list.status).toBe(200);
+      expect(await list.json()).toMatchObject({ count: 0, next: null, previous: null, results: [] });
+
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain('http_requests_total{method="GET",route="/api/outcomes/",status="200"} 1');
+      expect(metrics).toContain("process_resident_memory_bytes");
+    } finally {
+      api.kill("SIGTERM");
+    }
+    expect(await exitWithin(api, 5_000)).toBe(0);
+    const messages = logLines(await new Response(api.stdout).text()).map((line) => line.message);
+    expect(messages).toContain("Shutting down");
+  });
+
+  test.skipIf(!roles.has("consumer"))("consumer stores what the topic holds, then stops promptly on SIGTERM", async () => {
+    const topic = await createTopic("binary");
+    const group = uniqueName("binary-group");
+    const ids = [uniqueName("bid-a"), uniqueName("bid-b")];
+    await produce(
+      topic,
+      ids.map((id) => ({
+        key: id,
+        value: JSON.stringify({ bid_request_id: id, user_id: "user-binary", bid_price: 0.75, win_status: true, win_price: 0.75, currency: "USD", timestamp: "2025-10-25T12:00:00.123456+00:00" }),
+      })),
+    );
+    const healthPort = await freePort();
+    const consumer = run(
+      ["consumer"],
+      environment({ KAFKA_BROKERS: BROKERS.join(","), KAFKA_TOPIC_AUCTION_OUTCOMES: topic, KAFKA_CONSUMER_GROUP: group, CONSUMER_HEALTH_PORT: String(healthPort) }),
+    );
+    try {
+      const stored = await waitFor("the compiled consumer to store both outcomes", async () => {
+        const rows = await db.sql<{ bid_id: string }[]>`select bid_id from auction_outcomes where bid_id in ${db.sql(ids)} order by bid_id`;
+        return rows.length === ids.length ? rows.map((row) => row.bid_id) : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 200 });
+      expect(stored).toEqual([...ids].sort());
+
+      if (consumerHealthServed) {
+        for (const path of ["/healthz", "/readyz"]) {
+          const response = await fetch(`http://127.0.0.1:${healthPort}${path}`);
+          expect({ path, status: response.status }).toEqual({ path, status: 200 });
+        }
+      }
+    } finally {
+      consumer.kill("SIGTERM");
+    }
+    // The consumer leaves the group before exiting: well inside the Deployment's grace period.
+    expect(await exitWithin(consumer, 15_000)).toBe(0);
+  }, 60_000);
+});

@@ -1,0 +1,72 @@
+// Reads the deployment files (k8s/, compose.yaml, Containerfile) and the facts of the code they
+// must agree with (the environment variables src/config.ts reads, the roles src/main.ts runs).
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dir, "../..");
+export const K8S_DIR = join(ROOT, "k8s");
+
+export type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: any;
+};
+
+export function readText(relative: string): string {
+  return readFileSync(join(ROOT, relative), "utf8");
+}
+
+/** Every YAML document of a file; Bun.YAML.parse returns an array for a multi-document file. */
+export function parseYamlDocuments(text: string): unknown[] {
+  const parsed = Bun.YAML.parse(text);
+  const documents = text.includes("\n---") && Array.isArray(parsed) ? parsed : [parsed];
+  return documents.filter((document) => document !== null && document !== undefined);
+}
+
+export function k8sFiles(): string[] {
+  return readdirSync(K8S_DIR)
+    .filter((name) => name.endsWith(".yaml") || name.endsWith(".yml"))
+    .sort();
+}
+
+export function readManifests(file: string): Manifest[] {
+  return parseYamlDocuments(readFileSync(join(K8S_DIR, file), "utf8")) as Manifest[];
+}
+
+/**
+ * The environment variables src/config.ts reads, from its source text: `read…(env, "NAME", …)`
+ * and `env.NAME`. Derived rather than listed so that a variable added to or removed from the
+ * config is seen here without anyone keeping a second list.
+ */
+export function configVariables(): Set<string> {
+  const source = readText("src/config.ts");
+  const names = new Set<string>();
+  for (const match of source.matchAll(/\bread\w*\(\s*env\s*,\s*"([A-Z][A-Z0-9_]*)"/g)) names.add(match[1]!);
+  for (const match of source.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)|\[\s*"([A-Z][A-Z0-9_]*)"\s*\])/g)) names.add((match[1] ?? match[2])!);
+  return names;
+}
+
+/** The role names in src/main.ts's ROLES table. */
+export function mainRoles(): Set<string> {
+  const source = readText("src/main.ts");
+  const table = /const ROLES\b[^=]*=\s*\{([^}]*)\}/.exec(source);
+  if (!table) throw new Error("src/main.ts has no `const ROLES = { … }` table");
+  return new Set([...table[1]!.matchAll(/^\s*["']?([a-z][a-z0-9-]*)["']?\s*[:,]/gm)].map((match) => match[1]!));
+}
+
+export type PodSpec = { containers: any[]; initContainers?: any[]; securityContext?: any; terminationGracePeriodSeconds?: number; volumes?: any[] };
+
+/** The pod template of a workload (Deployment, Job), or undefined for other kinds. */
+export function podSpecOf(manifest: Manifest): PodSpec | undefined {
+  return manifest.spec?.template?.spec;
+}
+
+export function containersOf(manifest: Manifest): any[] {
+  const pod = podSpecOf(manifest);
+  return pod ? [...(pod.initContainers ?? []), ...pod.containers] : [];
+}
+
+export function matches(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
+  return Object.entries(selector).every(([key, value]) => labels?.[key] === value);
+}
