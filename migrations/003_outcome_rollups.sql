@@ -18,7 +18,7 @@ create table outcome_rollup_hourly (
 -- Per UTC day and site: answers site_domain filters (2,000 sites × 90 days stays small per site).
 create table outcome_rollup_daily_site (
     day            date not null,
-    site_domain    varchar(255),
+    site_domain    varchar(255) collate "C",
     currency       varchar(3) not null,
     win_status     boolean not null,
     enriched       boolean not null,

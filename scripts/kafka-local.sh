@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2015 # "a && b || c" below always means: c when a or b fails
 # Run a real single-node Apache Kafka (KRaft, combined broker+controller) from Maven Central jars.
 # No Docker and no tarball download: the jars come through Maven (scripts/kafka/pom.xml) and are cached.
 #
 # Usage: scripts/kafka-local.sh start|stop|status|ensure-jars
 # Env:   KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_LOCAL_CACHE (~/.cache/helios-kafka),
-#        KAFKA_LOCAL_STATE (/tmp/helios-kafka-$UID), KAFKA_START_TIMEOUT (90 s),
+#        KAFKA_LOCAL_STATE (/tmp/helios-kafka-$UID), KAFKA_START_TIMEOUT (180 s),
 #        KAFKA_VERSION (default: kafka.version in scripts/kafka/pom.xml)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 POM="$ROOT/scripts/kafka/pom.xml"
 KAFKA_VERSION="${KAFKA_VERSION:-$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM")}"
-LIBS="${KAFKA_LOCAL_CACHE:-$HOME/.cache/helios-kafka}/$KAFKA_VERSION/libs"
+CACHE="${KAFKA_LOCAL_CACHE:-$HOME/.cache/helios-kafka}/$KAFKA_VERSION"
+LIBS="$CACHE/libs"
 STATE="${KAFKA_LOCAL_STATE:-/tmp/helios-kafka-$UID}"
 PORT="${KAFKA_PORT:-9092}"
 CPORT="${KAFKA_CONTROLLER_PORT:-9093}"
-TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+TIMEOUT="${KAFKA_START_TIMEOUT:-180}" # ~10 s when idle; a 2-core box busy with other suites took 90+
 PIDFILE="$STATE/kafka.pid"
 LOG="$STATE/broker.log"
 
 say() { echo "kafka-local: $*"; }
+die() { say "$*" >&2; exit 1; }
+# Test files, the bench and CI may call this at the same moment: serialise on lock files kept outside the
+# dirs we delete, held until the script exits. fd 8 guards the jar cache, fd 9 the broker's state dir.
+lock_cache() { mkdir -p "$CACHE" && exec 8>"$CACHE/.lock" && flock -w 900 8 || die "no lock on $CACHE/.lock"; }
+lock_state() { mkdir -p "$(dirname "$STATE")" && exec 9>"$STATE.lock" && flock -w 900 9 || die "no lock on $STATE.lock"; }
 now_ms() { date +%s%3N; }
 port_open() { timeout 2 bash -c "</dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-kafka_java() { java -cp "$LIBS/*" "$@"; }
+# Short-lived CLI tools: C1 only + serial GC start noticeably faster and need no tuning.
+kafka_java() { java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$LIBS/*" "$@"; }
 
 # The pid file may outlive its process (crash, reboot): only trust a live kafka.Kafka process.
 broker_pid() {
@@ -38,10 +46,13 @@ ensure_jars() {
   local sum
   sum="$( (cat "$POM"; echo "$KAFKA_VERSION") | sha256sum | cut -c1-64)"
   [[ "$(cat "$LIBS/.complete" 2>/dev/null)" == "$sum" ]] && return 0
+  lock_cache
+  [[ "$(cat "$LIBS/.complete" 2>/dev/null)" == "$sum" ]] && return 0 # another process just fetched them
   say "fetching Kafka $KAFKA_VERSION jars from Maven Central into $LIBS (once per machine)"
   rm -rf "$LIBS.partial" && mkdir -p "$LIBS.partial"
   mvn -q -B -f "$POM" -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies \
-    -DoutputDirectory="$LIBS.partial" -DincludeScope=runtime
+    -DoutputDirectory="$LIBS.partial" -DincludeScope=runtime >"$CACHE/mvn.log" 2>&1 ||
+    { cat "$CACHE/mvn.log" >&2; exit 1; } # (mvn -q still prints stray colour codes: keep them off screen)
   echo "$sum" >"$LIBS.partial/.complete"
   rm -rf "$LIBS" && mv "$LIBS.partial" "$LIBS"
 }
@@ -66,6 +77,9 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
+# ...and one partition each (default 50) makes their on-demand creation quick.
+offsets.topic.num.partitions=1
+transaction.state.log.num.partitions=1
 default.replication.factor=1
 min.insync.replicas=1
 # Tests: join groups at once, create topics on first use, never delete data by age.
@@ -88,45 +102,54 @@ rootLogger.appenderRef.out.ref = OUT
 EOF
 }
 
+# A Kafka CLI tool against our broker, bounded (`timeout` needs a program, hence no kafka_java here).
+tool() { timeout 20 java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$LIBS/*" "org.apache.kafka.tools.$1" \
+  --bootstrap-server "127.0.0.1:$PORT" --command-config "$STATE/admin.properties" "${@:2}" >/dev/null 2>&1; }
+# The listener must be our broker's, not one that another script started on the same port meanwhile.
+owns_port() { ! command -v ss >/dev/null || ss -Htlnp "sport = :$PORT" | grep -q "pid=$1,"; }
 # "Answers" = TCP accept AND a metadata round trip (topic list), so clients can really use it.
-broker_ready() {
-  port_open "$PORT" || return 1
-  timeout 20 java -cp "$LIBS/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$PORT" \
-    --command-config "$STATE/admin.properties" --list >/dev/null 2>&1
-}
+broker_ready() { port_open "$PORT" && owns_port "$1" && tool TopicCommand --list; }
 
 start() {
+  lock_state
+  ensure_jars # (before the port check: a first download takes a while, and someone may start a broker meanwhile)
   if port_open "$PORT"; then
     say "something already answers on 127.0.0.1:$PORT; not starting another broker"
     return 0
   fi
-  ensure_jars
   local t0 pid
   t0="$(now_ms)"
-  stop >/dev/null # leftovers of an earlier run (dead broker, old data): always start from a fresh log dir
+  stop_locked >/dev/null # leftovers of an earlier run (dead broker, old data): always start from a fresh log dir
   write_config
   printf 'request.timeout.ms=3000\ndefault.api.timeout.ms=5000\n' >"$STATE/admin.properties"
   kafka_java kafka.tools.StorageTool format -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
     -c "$STATE/server.properties" >"$LOG" 2>&1 || { cat "$LOG"; exit 1; }
   # setsid+nohup: the broker outlives this shell and CI step; both exec, so $! is java's pid.
   setsid nohup java -Xmx512m -Djava.awt.headless=true -Dlog4j2.configurationFile="$STATE/log4j2.properties" \
-    -cp "$LIBS/*" kafka.Kafka "$STATE/server.properties" >>"$LOG" 2>&1 </dev/null &
+    -cp "$LIBS/*" kafka.Kafka "$STATE/server.properties" >>"$LOG" 2>&1 </dev/null 8>&- 9>&- & # (not holding our locks)
   pid=$!
   echo "$pid" >"$PIDFILE"
-  until broker_ready; do
+  until kill -0 "$pid" 2>/dev/null && broker_ready "$pid"; do
     if ! kill -0 "$pid" 2>/dev/null || (($(now_ms) - t0 > TIMEOUT * 1000)); then
-      say "broker did not come up within ${TIMEOUT}s (or exited); last lines of $LOG:"
-      tail -n 40 "$LOG" >&2
-      kill -KILL "$pid" 2>/dev/null || true
+      # The cause (e.g. a port in use) is usually the first ERROR; shutdown noise follows it.
+      say "broker did not come up within ${TIMEOUT}s (or exited). First errors, then the end of $LOG:" >&2
+      grep -A1 -E '\] (ERROR|FATAL) ' "$LOG" | head -n 6 >&2 || true
+      echo "..." >&2
+      tail -n 25 "$LOG" >&2
+      kill -KILL "$pid" 2>/dev/null || true # (state dir kept for a look; the next start or stop clears it)
       exit 1
     fi
     sleep 0.5
   done
+  # Describing a group makes the broker create __consumer_offsets now, so the first test's consumer gets a
+  # coordinator at once instead of retrying on "The group coordinator is not available". Result unused.
+  tool consumer.group.ConsumerGroupCommand --describe --group helios-kafka-local-warmup || true
   say "Kafka $KAFKA_VERSION up on 127.0.0.1:$PORT (pid $pid) after $(awk "BEGIN{printf \"%.1f\", ($(now_ms) - $t0)/1000}") s"
-  say "log: $LOG — stop with: $0 stop"
+  say "log: $LOG — stop with: ${KAFKA_LOCAL_STATE:+KAFKA_LOCAL_STATE=$STATE }$0 stop"
 }
 
-stop() {
+stop() { lock_state && stop_locked; }
+stop_locked() {
   local pid i
   if pid="$(broker_pid)"; then
     kill -TERM "$pid"

@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL cluster from the local binaries, for machines where none answers.
-# Usage: scripts/pg-local.sh start|stop   (port PG_LOCAL_PORT, default 55432; trust auth, user postgres)
+# Throwaway PostgreSQL cluster from the local binaries, for machines where none answers, and for
+# fault tests that stop a server under load (never the shared one: give them a port of their own).
+# Usage: scripts/pg-local.sh start|halt|restart|status|stop
+#   start    initdb if needed, then start (already running: nothing to do)
+#   halt     stop the server fast (clients disconnected), keep the data (not running: nothing to do)
+#   restart  halt, then start
+#   status   exit 0 when running
+#   stop     halt and delete the data directory
+# Port PG_LOCAL_PORT (default 55432), data PG_LOCAL_DIR (default /tmp/helios-pg-$port); trust auth, user postgres.
 set -euo pipefail
 
 port="${PG_LOCAL_PORT:-55432}"
@@ -16,24 +23,48 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+pg_ctl=$(find_bin pg_ctl)
+
+running() {
+  [ -n "$pg_ctl" ] && [ -f "$dir/PG_VERSION" ] && as_owner "$pg_ctl" -D "$dir" status >/dev/null 2>&1
+}
+
+start() {
+  local initdb
+  initdb=$(find_bin initdb)
+  [ -n "$initdb" ] && [ -n "$pg_ctl" ] || { echo "pg-local: no initdb/pg_ctl found; install postgresql" >&2; exit 1; }
+  if running; then
+    echo "pg-local: already running on 127.0.0.1:$port (data $dir)"
+    return
+  fi
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+    as_owner "$initdb" -D "$dir" -U postgres -A trust >/dev/null
+  fi
+  as_owner "$pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+  echo "pg-local: PostgreSQL on 127.0.0.1:$port (data $dir); stop with: scripts/pg-local.sh stop"
+}
+
+halt() {
+  if running; then
+    as_owner "$pg_ctl" -D "$dir" -m fast -w -t 60 stop >/dev/null
+    echo "pg-local: halted 127.0.0.1:$port (data kept in $dir)"
+  else
+    echo "pg-local: not running on 127.0.0.1:$port"
+  fi
+}
+
 case "${1:-}" in
-  start)
-    initdb=$(find_bin initdb); pg_ctl=$(find_bin pg_ctl)
-    [ -n "$initdb" ] && [ -n "$pg_ctl" ] || { echo "pg-local: no initdb/pg_ctl found; install postgresql" >&2; exit 1; }
-    if [ ! -f "$dir/PG_VERSION" ]; then
-      mkdir -p "$dir"
-      [ "$(id -u)" = 0 ] && chown postgres: "$dir"
-      as_owner "$initdb" -D "$dir" -U postgres -A trust >/dev/null
-    fi
-    as_owner "$pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
-    echo "pg-local: PostgreSQL on 127.0.0.1:$port (data $dir); stop with: scripts/pg-local.sh stop"
-    ;;
+  start) start ;;
+  halt) halt ;;
+  restart) halt; start ;;
+  status) running ;;
   stop)
-    pg_ctl=$(find_bin pg_ctl)
-    if [ -f "$dir/postmaster.pid" ]; then as_owner "$pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true; fi
+    if [ -f "$dir/postmaster.pid" ] && [ -n "$pg_ctl" ]; then as_owner "$pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true; fi
     rm -rf "$dir"
     echo "pg-local: stopped"
     ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|halt|restart|status|stop" >&2; exit 2 ;;
 esac

@@ -19,6 +19,8 @@ export interface KafkaConfig {
   topic: string;
   group: string;
   clientId: string;
+  /** Consumer group session: how long a silent member (crashed, killed) keeps its partitions. */
+  sessionTimeoutMs: number;
 }
 
 export interface Config {
@@ -30,6 +32,16 @@ export interface Config {
   kafka: KafkaConfig;
   corsAllowedOrigins: string[];
   corsAllowAllOrigins: boolean;
+  /** Bearer tokens accepted on /api/ (API_TOKENS); empty: the API is open, as the original was. */
+  apiTokens: string[];
+  /** Require a token on /metrics and /swagger too (when apiTokens is set). */
+  protectDocsAndMetrics: boolean;
+  /** Requests allowed in database-bound handlers at once; one more gets a fast 503. */
+  apiMaxInflight: number;
+  /** Longest request target (path and query) accepted; a longer one gets 414. */
+  maxUrlLength: number;
+  /** Longest a request may take before it is answered 503, whatever it waits on (a pool queue, a dead socket). */
+  apiRequestTimeoutMs: number;
   consumerHealthPort: number;
   /** Values that must never appear in a log line or an error body. */
   secrets: string[];
@@ -98,7 +110,13 @@ function readDatabaseUrl(env: Env): { url: string; password: string } | undefine
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
     throw new ConfigError("DATABASE_URL", "expected a postgres:// or postgresql:// URL", `${parsed.protocol}//…`);
   }
-  return { url: raw, password: decodeURIComponent(parsed.password) };
+  let password: string;
+  try {
+    password = decodeURIComponent(parsed.password);
+  } catch {
+    throw new ConfigError("DATABASE_URL", "expected a percent-encoded password (%XX escapes only)", "<unparsable password>");
+  }
+  return { url: raw, password };
 }
 
 function readBrokers(env: Env): string[] {
@@ -109,6 +127,22 @@ function readBrokers(env: Env): string[] {
     }
   }
   return brokers;
+}
+
+// A token travels in an Authorization header: visible ASCII only, and no comma (the list separator).
+// The error never shows a token, only which one and how long it is.
+function readTokens(env: Env): string[] {
+  const tokens = readList(env, "API_TOKENS", "");
+  tokens.forEach((token, i) => {
+    if (!/^[\x21-\x7e]{16,}$/.test(token)) {
+      throw new ConfigError(
+        "API_TOKENS",
+        "expected comma-separated tokens of at least 16 visible ASCII characters each",
+        `<token ${i + 1} of ${tokens.length}, ${token.length} characters>`,
+      );
+    }
+  });
+  return tokens;
 }
 
 export function loadConfig(env: Env): Config {
@@ -124,6 +158,7 @@ export function loadConfig(env: Env): Config {
     statementTimeoutMs: readInt(env, "DB_STATEMENT_TIMEOUT_MS", 5000, 0, 3_600_000),
   };
   const secretKey = env.DJANGO_SECRET_KEY ?? "";
+  const apiTokens = readTokens(env);
   return {
     port: readPort(env, "PORT", 8000),
     debug: readBool(env, "DEBUG", false),
@@ -135,10 +170,18 @@ export function loadConfig(env: Env): Config {
       topic: read(env, "KAFKA_TOPIC_AUCTION_OUTCOMES", "auction_outcomes"),
       group: read(env, "KAFKA_CONSUMER_GROUP", "analytics-service-group"),
       clientId: read(env, "KAFKA_CLIENT_ID", "helios-analytics"),
+      // 6 s is the broker's default group.min.session.timeout.ms; 30 s is kafkajs's default.
+      sessionTimeoutMs: readInt(env, "KAFKA_SESSION_TIMEOUT_MS", 30_000, 6_000, 300_000),
     },
     corsAllowedOrigins: readList(env, "CORS_ALLOWED_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000"),
     corsAllowAllOrigins: readBool(env, "CORS_ALLOW_ALL_ORIGINS", false),
+    apiTokens,
+    protectDocsAndMetrics: readBool(env, "PROTECT_DOCS_AND_METRICS", false),
+    // 64: twice the benchmark's concurrency, so only a real pile-up is refused.
+    apiMaxInflight: readInt(env, "API_MAX_INFLIGHT", 64, 1, 100_000),
+    maxUrlLength: readInt(env, "MAX_URL_LENGTH", 4096, 256, 65_536),
+    apiRequestTimeoutMs: readInt(env, "API_REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
     consumerHealthPort: readPort(env, "CONSUMER_HEALTH_PORT", 9464),
-    secrets: [db.password, secretKey].filter((secret) => secret.length >= 4),
+    secrets: [db.password, secretKey, ...apiTokens].filter((secret) => secret.length >= 4),
   };
 }

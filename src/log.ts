@@ -14,10 +14,20 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
 }
 
+/**
+ * The spellings a secret takes in a line: as is, escaped inside a JSON string (a password with a
+ * quote or backslash), and percent-encoded (inside a URL). Longest first, so no form is cut in two.
+ */
+function spellings(secret: string): string[] {
+  const forms = new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret) out = out.split(secret).join("[REDACTED]");
+    if (!secret) continue;
+    for (const form of spellings(secret)) out = out.split(form).join("[REDACTED]");
   }
   return out;
 }

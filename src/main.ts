@@ -1,20 +1,26 @@
-// One program, several roles: `bun run start api | migrate [--status] | consumer`.
+// One program, several roles: `bun run start api | migrate [--status] | consumer | demo`.
 import { ConfigError, loadConfig, type Config } from "./config";
 import { createLogger, type Logger } from "./log";
 import { createSql } from "./db/client";
 import { applyMigrations, ensureDatabase, migrationStatus, MigrationError } from "./db/migrate";
 import { createApp } from "./api/app";
+import { runConsumerRole } from "./ingest/consumer-role";
+import { runProduceSample } from "./ingest/produce-sample";
+import { serve } from "./runtime";
 
 type Role = (config: Config, log: Logger, args: string[]) => Promise<number | void>;
 
 async function runApi(config: Config, log: Logger): Promise<void> {
   const sql = createSql(config.db, { applicationName: "helios-analytics-api" });
   const app = createApp({ config, sql, log });
-  const server = Bun.serve({ port: config.port, fetch: app.fetch, maxRequestBodySize: 64 * 1024 });
+  const server = serve({ port: config.port, fetch: app.fetch, maxRequestBodySize: 64 * 1024 });
   log.info("API listening", { port: server.port, allowed_hosts: config.allowedHosts });
+  if (config.apiTokens.length === 0) {
+    log.warn("API_TOKENS is not set: /api/ is open to anyone who can reach this port, as the original service was");
+  }
   await onTermination(log, async () => {
     // Stop accepting, let in-flight requests finish, then close the pool.
-    await server.stop(false);
+    await server.stop();
     await sql.end({ timeout: 5 });
   });
 }
@@ -64,6 +70,10 @@ export function onTermination(log: Logger, stop: () => Promise<void>): Promise<v
 const ROLES: Record<string, Role> = {
   api: runApi,
   migrate: runMigrate,
+  consumer: runConsumerRole,
+  "produce-sample": runProduceSample,
+  // Loaded on demand: the other roles never load PGlite (tens of MB of WebAssembly).
+  demo: async (config, log, args) => (await import("./demo/demo-role")).runDemoRole(config, log, args),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -24,9 +24,16 @@ export function describeInvalid(value: unknown, schema: TSchema): string {
   return `${shown(value)} is not valid: expected ${accepted}.`;
 }
 
+// PostgreSQL text cannot hold U+0000: a NUL would only come back from the database as an error
+// (a 500), so it is refused here for every parameter, whatever its schema allows.
+const NUL = "\u0000";
+
 export function validateQuery<T extends TObject>(schema: T, search: URLSearchParams): Static<T> {
   const params = pickParams(search, schema);
   const errors: FieldErrors = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (value.includes(NUL)) errors[name] = [`${shown(value)} is not valid: expected text without NUL characters (%00).`];
+  }
   for (const error of Value.Errors(schema, params)) {
     const name = error.path.replace(/^\//, "");
     if (!name || errors[name]) continue;

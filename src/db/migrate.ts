@@ -1,7 +1,8 @@
 // Migration runner: plain SQL files from migrations/, applied in name order, each in its own
 // transaction, under an advisory lock so replicas starting together cannot collide, and
 // recorded with a checksum so an applied file edited afterwards is refused.
-import { readdir } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DatabaseConfig } from "../config";
 import type { Logger } from "../log";
@@ -14,8 +15,10 @@ const MIGRATION_LOCK_KEY = 727_274_001;
 // executable (scripts/build-binary.sh) every module's import.meta.dir is the virtual root
 // /$bunfs/root, and `--asset=migrations` embeds the folder there under its own name, so the
 // image ships the exact files the checksums were taken from and nothing can drift beside it.
-const COMPILED = import.meta.dir.startsWith("/$bunfs/") || import.meta.dir.includes("~BUN");
-export const MIGRATIONS_DIR = COMPILED ? join(import.meta.dir, "migrations") : join(import.meta.dir, "../../migrations");
+// import.meta.dirname is Bun's import.meta.dir under its Node-compatible name, which Deno has too.
+const HERE = import.meta.dirname!;
+const COMPILED = HERE.startsWith("/$bunfs/") || HERE.includes("~BUN");
+export const MIGRATIONS_DIR = COMPILED ? join(HERE, "migrations") : join(HERE, "../../migrations");
 
 export interface MigrationFile {
   name: string;
@@ -31,14 +34,14 @@ export interface MigrationStatus {
 export class MigrationError extends Error {}
 
 export function checksumOf(text: string): string {
-  return new Bun.CryptoHasher("sha256").update(text).digest("hex");
+  return createHash("sha256").update(text).digest("hex");
 }
 
 export async function readMigrationFiles(dir = MIGRATIONS_DIR): Promise<MigrationFile[]> {
   const names = (await readdir(dir)).filter((name) => name.endsWith(".sql")).sort();
   return Promise.all(
     names.map(async (name) => {
-      const sql = await Bun.file(join(dir, name)).text();
+      const sql = await readFile(join(dir, name), "utf8");
       return { name, sql, checksum: checksumOf(sql) };
     }),
   );

@@ -3,7 +3,7 @@
 // sum / count on both paths, so the figures are identical whichever path answers.
 import type { Sql } from "../db/client";
 import { whereClause, type Filters } from "./outcomes.filters";
-import { planAggregate, type AggregatePlan } from "./outcomes.rollup-plan";
+import { planAggregate, planAggregateOn, type AggregatePlan } from "./outcomes.rollup-plan";
 
 export interface StatsRow {
   total: string;
@@ -39,11 +39,30 @@ function rollupWhere(sql: Sql, table: "hourly" | "daily_site", f: Filters) {
   return parts.slice(1).reduce((acc, part) => sql`${acc} and ${part}`, sql`where ${parts[0]!}`);
 }
 
-/** Partial aggregates (day, total, wins, revenue, bid_sum, enriched) from every part of a plan. */
-function partials(sql: Sql, plan: AggregatePlan) {
+/** What partial aggregates are grouped by: a UTC day, a UTC hour or a site. */
+export type Grouping = "day" | "hour" | "site_domain";
+
+/** The group key of base-table rows. */
+function baseKey(sql: Sql, group: Grouping) {
+  if (group === "day") return sql`("timestamp" at time zone 'UTC')::date`;
+  if (group === "hour") return sql`date_trunc('hour', "timestamp", 'UTC')`;
+  return sql`site_domain`;
+}
+
+/** The group key of rollup rows; a plan is only made on a table that carries the grouping. */
+function rollupKey(sql: Sql, table: "hourly" | "daily_site", group: Grouping) {
+  if (table === "hourly" && group === "day") return sql`(bucket at time zone 'UTC')::date`;
+  if (table === "hourly" && group === "hour") return sql`bucket`;
+  if (table === "daily_site" && group === "day") return sql`day`;
+  if (table === "daily_site" && group === "site_domain") return sql`site_domain`;
+  throw new Error(`outcome_rollup_${table} cannot be grouped by ${group}`);
+}
+
+/** Partial aggregates (key, total, wins, revenue, bid_sum, enriched) from every part of a plan. */
+function partials(sql: Sql, plan: AggregatePlan, group: Grouping = "day") {
   const parts = plan.base.map(
     (f) => sql`
-      select ("timestamp" at time zone 'UTC')::date as day, count(*) as total,
+      select ${baseKey(sql, group)} as key, count(*) as total,
              count(*) filter (where win_status) as wins,
              sum(win_price) filter (where win_status) as revenue,
              sum(bid_price) as bid_sum, count(*) filter (where enriched) as enriched
@@ -51,10 +70,9 @@ function partials(sql: Sql, plan: AggregatePlan) {
   );
   if (plan.rollup) {
     const { table, filters } = plan.rollup;
-    const day = table === "hourly" ? sql`(bucket at time zone 'UTC')::date` : sql`day`;
     const from = table === "hourly" ? sql`outcome_rollup_hourly` : sql`outcome_rollup_daily_site`;
     parts.push(sql`
-      select ${day} as day, sum(outcomes) as total,
+      select ${rollupKey(sql, table, group)} as key, sum(outcomes) as total,
              coalesce(sum(outcomes) filter (where win_status), 0) as wins,
              sum(win_price_sum) filter (where win_status) as revenue,
              sum(bid_price_sum) as bid_sum, coalesce(sum(outcomes) filter (where enriched), 0) as enriched
@@ -76,10 +94,10 @@ export async function outcomeStats(sql: Sql, filters: Filters, plan = planAggreg
 
 export async function dailyStats(sql: Sql, filters: Filters, plan = planAggregate(filters)): Promise<DailyRow[]> {
   return sql<DailyRow[]>`
-    select to_char(day, 'YYYY-MM-DD') as date, sum(total) as total, sum(wins) as wins, sum(revenue) as revenue,
+    select to_char(key, 'YYYY-MM-DD') as date, sum(total) as total, sum(wins) as wins, sum(revenue) as revenue,
            sum(revenue) / nullif(sum(wins), 0) as avg_win_price
     from (${partials(sql, plan)}) parts
-    group by day having sum(total) > 0 order by day desc`;
+    group by key having sum(total) > 0 order by key desc`;
 }
 
 export async function countOutcomes(sql: Sql, filters: Filters, plan = planAggregate(filters)): Promise<number> {
@@ -89,4 +107,59 @@ export async function countOutcomes(sql: Sql, filters: Filters, plan = planAggre
   }
   const [row] = await sql<{ count: string }[]>`select coalesce(sum(total), 0) as count from (${partials(sql, plan)}) parts`;
   return Number(row!.count);
+}
+
+export interface SeriesRow {
+  /** Start of the bucket, ISO-8601 UTC (`2025-10-25T12:00:00Z`). */
+  bucket: string;
+  total: string;
+  wins: string;
+  revenue: string | null;
+}
+
+/** The plan for a series: per-site hours are in no rollup, so a site filter reads the base table. */
+export function planSeries(filters: Filters, interval: "hour" | "day"): AggregatePlan {
+  return interval === "hour" ? planAggregateOn(filters, "hourly") : planAggregate(filters);
+}
+
+/** Buckets that have outcomes, oldest first (empty buckets are filled in by the caller). */
+export async function timeSeries(sql: Sql, filters: Filters, interval: "hour" | "day", plan = planSeries(filters, interval)): Promise<SeriesRow[]> {
+  const bucket = interval === "hour"
+    ? sql`to_char(key at time zone 'UTC', 'YYYY-MM-DD"T"HH24":00:00Z"')`
+    : sql`to_char(key, 'YYYY-MM-DD"T00:00:00Z"')`;
+  return sql<SeriesRow[]>`
+    select ${bucket} as bucket, sum(total) as total, sum(wins) as wins, sum(revenue) as revenue
+    from (${partials(sql, plan, interval)}) parts
+    group by key having sum(total) > 0 order by key`;
+}
+
+export interface TopRow {
+  key: string | null;
+  total: string;
+  wins: string;
+  revenue: string | null;
+}
+
+/** The plan for top sites: the per-day-and-site rollup carries every site; users are in none. */
+export function planTop(filters: Filters, by: "site_domain" | "user_id"): AggregatePlan {
+  return by === "site_domain" ? planAggregateOn(filters, "daily_site") : { base: [filters] };
+}
+
+/** Highest revenue first; ties by more outcomes, then by key (nulls last) so the order is total. */
+export async function topBy(sql: Sql, filters: Filters, by: "site_domain" | "user_id", limit: number, plan = planTop(filters, by)): Promise<TopRow[]> {
+  if (by === "user_id") {
+    return sql<TopRow[]>`
+      select user_id as key, count(*) as total, count(*) filter (where win_status) as wins,
+             sum(win_price) filter (where win_status) as revenue
+      from auction_outcomes ${whereClause(sql, filters)}
+      group by user_id
+      order by coalesce(sum(win_price) filter (where win_status), 0) desc, count(*) desc, user_id asc
+      limit ${limit}`;
+  }
+  return sql<TopRow[]>`
+    select key, sum(total) as total, sum(wins) as wins, sum(revenue) as revenue
+    from (${partials(sql, plan, "site_domain")}) parts
+    group by key having sum(total) > 0
+    order by coalesce(sum(revenue), 0) desc, sum(total) desc, key asc nulls last
+    limit ${limit}`;
 }

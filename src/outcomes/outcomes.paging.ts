@@ -3,6 +3,9 @@
 import type { Sql } from "../db/client";
 import { ApiError } from "../api/errors";
 import { ORDERING_FIELDS, type OrderingField } from "./outcomes.schema";
+import { parseIsoTimestamp } from "./timestamps";
+
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
 export interface OrderKey {
   field: OrderingField;
@@ -68,13 +71,14 @@ export function decodeCursor(text: string, keys: OrderKey[]): Cursor {
     throw badCursor();
   }
   const values = parsed[1] as string[];
-  // Values go to SQL as bound parameters cast to the column type; check they will cast.
+  // Values go to SQL as bound parameters cast to the column type; check they will cast (a forged
+  // cursor with 2025-13-45 or an id past bigint would otherwise come back from PostgreSQL as a 500).
   keys.forEach((key, i) => {
     const value = values[i]!;
     const ok =
-      key.field === "id" ? /^\d{1,19}$/.test(value)
+      key.field === "id" ? /^\d{1,19}$/.test(value) && BigInt(value) <= MAX_BIGINT
       : key.field === "win_price" || key.field === "bid_price" ? /^\d{1,13}(\.\d{1,30})?$/.test(value)
-      : /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00$/.test(value);
+      : /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00$/.test(value) && parseIsoTimestamp(value) !== null;
     if (!ok) throw badCursor();
   });
   return { ordering: parsed[0], values, forward: parsed[2] === 1 };

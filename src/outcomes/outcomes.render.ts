@@ -1,8 +1,8 @@
 // Rows → JSON records and aggregates. Prices stay decimal text; timestamps become ISO-8601 Z.
 import { aggregateNumber, renderPrice } from "./decimals";
 import type { OutcomeRow } from "./outcomes.repository";
-import type { DailyRow, StatsRow } from "./outcomes.aggregates";
-import type { DailyStat, OutcomeDetail, OutcomeRecord, OutcomeStats } from "./outcomes.schema";
+import type { DailyRow, StatsRow, TopRow } from "./outcomes.aggregates";
+import type { DailyStat, OutcomeDetail, OutcomeRecord, OutcomeStats, TopList } from "./outcomes.schema";
 import { isoUtc } from "./timestamps";
 
 export function renderOutcome(row: OutcomeRow): OutcomeRecord {
@@ -68,4 +68,8 @@ export function renderDailyStat(row: DailyRow): DailyStat {
     revenue: aggregateNumber(row.revenue, null),
     avg_win_price: aggregateNumber(row.avg_win_price, null),
   };
+}
+
+export function renderTopEntry(row: TopRow): TopList["results"][number] {
+  return { key: row.key, outcomes: Number(row.total), wins: Number(row.wins), revenue: renderPrice(row.revenue ?? "0") };
 }

@@ -10,10 +10,12 @@ import {
   DEFAULT_PAGE_SIZE, MAX_OFFSET, decodeCursor, encodeCursor, orderingText, parseOrdering, type OrderKey,
 } from "./outcomes.paging";
 import { findOutcome, listOutcomesAfter, listOutcomesPage, type OutcomeRow } from "./outcomes.repository";
-import { countOutcomes, dailyStats, outcomeStats } from "./outcomes.aggregates";
-import { renderDailyStat, renderOutcome, renderOutcomeDetail, renderStats } from "./outcomes.render";
+import { countOutcomes, dailyStats, outcomeStats, timeSeries, topBy } from "./outcomes.aggregates";
+import { renderDailyStat, renderOutcome, renderOutcomeDetail, renderStats, renderTopEntry } from "./outcomes.render";
+import { checkBucketCount, closeSpan, fillSeries, requestedSpan } from "./outcomes.series";
 import {
-  DailyStats, OutcomeDetail, OutcomeFilterQuery, OutcomeListQuery, OutcomePage, OutcomeStats, type OutcomeListQuery as ListQuery,
+  DailyStats, OutcomeDetail, OutcomeFilterQuery, OutcomeListQuery, OutcomePage, OutcomeStats, TimeSeries, TimeSeriesQuery,
+  TopList, TopQuery, type OutcomeListQuery as ListQuery,
 } from "./outcomes.schema";
 
 const json = (schema: TSchema, description: string) => ({ description, content: { "application/json": { schema } } });
@@ -112,6 +114,45 @@ export function outcomesRoutes(sql: Sql) {
         return (await dailyStats(sql, parseFilters(query))).map(renderDailyStat);
       },
       { detail: { tags: ["outcomes"], ...filterDoc("Per UTC day: totals, wins, revenue, average win price", DailyStats, "One entry per UTC day with outcomes, newest first.") } },
+    )
+    .get(
+      "/api/outcomes/timeseries/",
+      async ({ request }): Promise<TimeSeries> => {
+        const query = validateQuery(TimeSeriesQuery, new URL(request.url).searchParams);
+        const filters = parseFilters(query);
+        const interval = query.interval === "hour" ? "hour" : "day";
+        const requested = requestedSpan(filters, interval);
+        checkBucketCount(requested, interval);
+        const rows = await timeSeries(sql, filters, interval);
+        const span = closeSpan(requested, rows, interval);
+        if (span) checkBucketCount(span, interval);
+        return { interval, results: span ? fillSeries(rows, span, interval) : [] };
+      },
+      {
+        detail: {
+          tags: ["outcomes"],
+          summary: "Per UTC hour or day: outcomes, wins and revenue, oldest first",
+          parameters: openApiQueryParameters(TimeSeriesQuery),
+          responses: { 200: json(TimeSeries, "One point per bucket of the period, empty buckets as zeros."), 400: errorResponses[400] },
+        },
+      },
+    )
+    .get(
+      "/api/outcomes/top/",
+      async ({ request }): Promise<TopList> => {
+        const query = validateQuery(TopQuery, new URL(request.url).searchParams);
+        const by = query.by === "user_id" ? "user_id" : "site_domain";
+        const rows = await topBy(sql, parseFilters(query), by, query.limit ? Number(query.limit) : 10);
+        return { by, results: rows.map(renderTopEntry) };
+      },
+      {
+        detail: {
+          tags: ["outcomes"],
+          summary: "Top site domains or users by revenue",
+          parameters: openApiQueryParameters(TopQuery),
+          responses: { 200: json(TopList, "The groups with the highest revenue over the filtered outcomes."), 400: errorResponses[400] },
+        },
+      },
     )
     .get(
       "/api/outcomes/:id/",

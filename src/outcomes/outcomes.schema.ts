@@ -29,6 +29,10 @@ const param = (options: { pattern?: string; maxLength?: number; description: str
     }),
   );
 
+/** An ISO-8601 instant parameter (a date means its midnight UTC, no zone means UTC). */
+export const instantParam = (description: string, example: string) =>
+  param({ pattern: TIMESTAMP_TEXT, format: ISO_INSTANT_FORMAT, maxLength: 40, description, accepts: `an ISO-8601 date or date-time, e.g. ${example}` });
+
 export const FilterParams = {
   user_id: param({ description: "Only outcomes of this user (exact match).", accepts: "a user id of at most 255 characters" }),
   site_domain: param({ description: "Only outcomes on this site domain (exact match).", accepts: "a site domain of at most 255 characters" }),
@@ -37,8 +41,8 @@ export const FilterParams = {
   min_price: param({ pattern: PRICE_TEXT, maxLength: 32, description: "Lowest win_price, inclusive.", accepts: "a decimal number ≥ 0 with at most 12 integer and 6 fractional digits, e.g. 0.50" }),
   max_price: param({ pattern: PRICE_TEXT, maxLength: 32, description: "Highest win_price, inclusive.", accepts: "a decimal number ≥ 0 with at most 12 integer and 6 fractional digits, e.g. 1.00" }),
   currency: param({ pattern: "^[A-Za-z]{3}$", maxLength: 3, description: "Only outcomes in this currency (ISO 4217 code, case-insensitive).", accepts: "a 3-letter currency code such as USD" }),
-  from: param({ pattern: TIMESTAMP_TEXT, format: ISO_INSTANT_FORMAT, maxLength: 40, description: "Auctions at or after this instant (inclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", accepts: "an ISO-8601 date or date-time, e.g. 2025-10-01 or 2025-10-01T12:00:00Z" }),
-  to: param({ pattern: TIMESTAMP_TEXT, format: ISO_INSTANT_FORMAT, maxLength: 40, description: "Auctions before this instant (exclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", accepts: "an ISO-8601 date or date-time, e.g. 2025-10-02 or 2025-10-01T13:00:00Z" }),
+  from: instantParam("Auctions at or after this instant (inclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", "2025-10-01 or 2025-10-01T12:00:00Z"),
+  to: instantParam("Auctions before this instant (exclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", "2025-10-02 or 2025-10-01T13:00:00Z"),
 };
 
 export const PageParams = {
@@ -56,7 +60,14 @@ export const OrderingParam = {
   }),
 };
 
-export const OutcomeListQuery = Type.Object({ ...FilterParams, ...PageParams, ...OrderingParam });
+export const SearchParam = {
+  search: param({
+    description: "Prefix search: outcomes whose bid_id, user_id or site_domain starts with this text (case-sensitive, byte order). Ignored when empty.",
+    accepts: "text of at most 255 characters",
+  }),
+};
+
+export const OutcomeListQuery = Type.Object({ ...FilterParams, ...SearchParam, ...PageParams, ...OrderingParam });
 export type OutcomeListQuery = Static<typeof OutcomeListQuery>;
 export const OutcomeFilterQuery = Type.Object(FilterParams);
 export type OutcomeFilterQuery = Static<typeof OutcomeFilterQuery>;
@@ -136,3 +147,64 @@ export const DailyStats = Type.Array(DailyStat, { title: "DailyStats" });
 export type DailyStat = Static<typeof DailyStat>;
 
 export const ApiRoot = Type.Record(Type.String(), Type.String({ format: "uri" }), { title: "ApiRoot" });
+
+/** At most this many buckets per series: 2,000 hours is 83 days, 2,000 days 5 ½ years. */
+export const MAX_SERIES_BUCKETS = 2_000;
+
+export const TimeSeriesQuery = Type.Object({
+  ...FilterParams,
+  interval: param({ pattern: "^(hour|day)$", maxLength: 4, description: "Bucket width: one UTC hour or one UTC day (default day).", accepts: "hour or day" }),
+});
+export type TimeSeriesQuery = Static<typeof TimeSeriesQuery>;
+
+const Money = Type.String({ description: "Exact decimal sum of win_price over wins, at least 2 fractional digits.", examples: ["12.30"] });
+
+export const TimeSeriesPoint = Type.Object(
+  {
+    bucket: Type.String({ description: "Start of the bucket, ISO-8601 UTC.", examples: ["2025-10-25T12:00:00Z"] }),
+    outcomes: Type.Integer(),
+    wins: Type.Integer(),
+    revenue: Money,
+  },
+  { title: "TimeSeriesPoint" },
+);
+
+export const TimeSeries = Type.Object(
+  {
+    interval: Type.Union([Type.Literal("hour"), Type.Literal("day")]),
+    results: Type.Array(TimeSeriesPoint, {
+      description: `Every bucket from the one holding \`from\` (else the first with outcomes) to the one before \`to\` (else the last with outcomes), oldest first, empty buckets as zeros; at most ${MAX_SERIES_BUCKETS}.`,
+    }),
+  },
+  { title: "TimeSeries" },
+);
+export type TimeSeries = Static<typeof TimeSeries>;
+
+export const TOP_DIMENSIONS = ["site_domain", "user_id"] as const;
+export type TopDimension = (typeof TOP_DIMENSIONS)[number];
+
+export const TopQuery = Type.Object({
+  ...FilterParams,
+  by: param({ pattern: `^(${TOP_DIMENSIONS.join("|")})$`, maxLength: 11, description: "Group by site_domain or user_id (default site_domain).", accepts: TOP_DIMENSIONS.join(" or ") }),
+  limit: param({ pattern: "^([1-9][0-9]?|100)$", maxLength: 3, description: "How many groups (default 10).", accepts: "an integer from 1 to 100" }),
+});
+export type TopQuery = Static<typeof TopQuery>;
+
+export const TopEntry = Type.Object(
+  {
+    key: Type.Union([Type.String(), Type.Null()], { description: "The site domain or user id; null for outcomes without a site domain." }),
+    outcomes: Type.Integer(),
+    wins: Type.Integer(),
+    revenue: Money,
+  },
+  { title: "TopEntry" },
+);
+
+export const TopList = Type.Object(
+  {
+    by: Type.Union(TOP_DIMENSIONS.map((d) => Type.Literal(d))),
+    results: Type.Array(TopEntry, { description: "Highest revenue first; ties by more outcomes, then by key." }),
+  },
+  { title: "TopList" },
+);
+export type TopList = Static<typeof TopList>;

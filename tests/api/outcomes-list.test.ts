@@ -141,7 +141,7 @@ describe("filters on /api/outcomes/ and /api/outcomes/winners/", () => {
   });
 
   test("unknown parameters are ignored", async () => {
-    const { status, body } = await api.get("/api/outcomes/?format=json&search=x&limit=3&page_size=1000");
+    const { status, body } = await api.get("/api/outcomes/?format=json&q=x&limit=3&page_size=1000");
     expect(status).toBe(200);
     expect(ids(body)).toEqual(newestFirst(rows));
   });

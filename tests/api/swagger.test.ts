@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 const FILTERS = ["user_id", "site_domain", "win_status", "enriched", "min_price", "max_price", "currency", "from", "to"];
-const LIST_PARAMS = [...FILTERS, "page", "page_size", "cursor", "ordering"];
+const LIST_PARAMS = [...FILTERS, "search", "page", "page_size", "cursor", "ordering"];
 const RECORD_FIELDS = [
   "id", "bid_id", "user_id", "site_domain", "win_status", "win_price", "bid_price", "currency", "enriched",
   "timestamp", "auction_timestamp", "user_interests", "is_winner", "profit_margin", "created_at", "updated_at",
@@ -39,6 +39,9 @@ const ROUTES: [string, string[]][] = [
   ["/api/outcomes/stats/", FILTERS],
   ["/api/outcomes/daily_stats/", FILTERS],
   ["/api/outcomes/{id}/", FILTERS],
+  ["/api/outcomes/timeseries/", [...FILTERS, "interval"]],
+  ["/api/outcomes/top/", [...FILTERS, "by", "limit"]],
+  ["/api/ingest/status/", ["from", "to"]],
   ["/healthz", []],
   ["/readyz", []],
 ];
@@ -67,7 +70,8 @@ describe("/swagger/json", () => {
     for (const [path] of ROUTES) expect(Object.keys(doc.paths)).toContain(path);
     expect(Object.keys(doc.paths).filter((path) => path.startsWith("/swagger"))).toEqual([]);
     expect(Object.keys(doc.paths).filter((path) => path.startsWith("/api/outcomes")).sort()).toEqual([
-      "/api/outcomes/", "/api/outcomes/daily_stats/", "/api/outcomes/stats/", "/api/outcomes/winners/", "/api/outcomes/{id}/",
+      "/api/outcomes/", "/api/outcomes/daily_stats/", "/api/outcomes/stats/", "/api/outcomes/timeseries/", "/api/outcomes/top/",
+      "/api/outcomes/winners/", "/api/outcomes/{id}/",
     ]);
   });
 

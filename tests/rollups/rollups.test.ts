@@ -94,7 +94,8 @@ describe("rollups answer exactly what the base table answers", () => {
   }
 
   test("the base-table figures themselves match an independent count", async () => {
-    const [{ count }] = await db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
+    const [row] = await db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
+    const count = row!.count;
     // 1500 a-rows + 800 b-rows + 300 c-rows, minus the c-2* rows deleted (c-2 and c-20..c-299).
     const deleted = 1 + 10 + 100 + 0; // c-2, c-20..c-29, c-200..c-299
     expect(Number(count)).toBe(1500 + 800 + 300 - deleted);

@@ -1,0 +1,175 @@
+// Rows + rejections → one transaction → counts. The same writer serves every source (the Kafka
+// consumer, a demo feed, a file backfill): sources differ in how they read, storage does not.
+//
+// Exactly once in the table comes from the unique bid_id: `on conflict (bid_id) do nothing` turns
+// a redelivery into a counted duplicate, so a source may deliver at least once and replay freely.
+// Plain statements with one array parameter per column: no COPY (PGlite speaks the wire protocol
+// without it) and no per-value parameters (postgres.js allows 65,534 per statement).
+import type { Sql } from "../db/client";
+import type { OutcomeInsert } from "../outcomes/outcome.mapping";
+
+/** Where a message came from and what it was, kept whole for a dead letter. */
+export interface MessageSource {
+  topic: string;
+  partition: number;
+  /** int64 as decimal text, as Kafka clients report it. */
+  offset: string;
+  key: Uint8Array | null;
+  payload: Uint8Array | null;
+}
+
+export interface PendingRow {
+  row: OutcomeInsert;
+  /** Needed only if the database refuses the row: it is then dead-lettered from here. */
+  source: MessageSource;
+}
+
+export interface Rejection {
+  source: MessageSource;
+  reason: string;
+}
+
+export interface BatchInput {
+  rows: PendingRow[];
+  rejections: Rejection[];
+}
+
+export interface BatchResult {
+  /** New outcomes stored. */
+  inserted: number;
+  /** Rows whose bid_id was already stored (or appeared earlier in the same batch). */
+  duplicates: number;
+  /** Rejections given plus rows the database refused; all are in dead_letters now. */
+  deadLettered: number;
+  /** bid_ids of the rows inserted by this batch (for per-message DEBUG lines). */
+  insertedBidIds: string[];
+  /** Rows the database refused despite validation, with the database's reason. */
+  refused: Rejection[];
+}
+
+/**
+ * SQLSTATE classes 22 (data exception), 23 (integrity constraint violation) and 54 (program limit
+ * exceeded, e.g. JSON nested too deep for the stack): the row itself is refused and will be
+ * refused again, unlike a lost connection or a deadlock, which a retry heals.
+ */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+function describeDbError(error: unknown): string {
+  const { code, message, detail } = error as { code?: string; message?: string; detail?: string };
+  return `database refused the row: ${message ?? String(error)}${detail ? ` (${detail})` : ""} [SQLSTATE ${code}]`;
+}
+
+/** bytea travels as hex text inside a text[] parameter, cast to bytea[] in SQL. */
+const byteaText = (bytes: Uint8Array | null) => (bytes === null ? null : `\\x${Buffer.from(bytes).toString("hex")}`);
+
+/** One INSERT … SELECT FROM unnest(…); returns the bid_ids actually inserted. */
+async function insertOutcomes(sql: Sql, rows: OutcomeInsert[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  // Every column goes as text[] and is cast in SQL: postgres.js infers an array's type from its
+  // first element (bool for booleans, unknown for strings), and only text[] is uniform.
+  const column = <K extends keyof OutcomeInsert>(key: K) => rows.map((row) => row[key]);
+  const asText = (values: boolean[]) => values.map(String);
+  const asJson = (values: unknown[]) => values.map((value) => JSON.stringify(value));
+  const inserted = await sql<{ bid_id: string }[]>`
+    insert into auction_outcomes (
+      bid_id, user_id, site_domain, win_status, win_price, bid_price, currency, enriched,
+      "timestamp", auction_timestamp, user_interests, raw_data)
+    select * from unnest(
+      ${column("bid_id")}::text[],
+      ${column("user_id")}::text[],
+      ${column("site_domain")}::text[],
+      ${asText(column("win_status"))}::text[]::boolean[],
+      ${column("win_price")}::text[]::numeric[],
+      ${column("bid_price")}::text[]::numeric[],
+      ${column("currency")}::text[],
+      ${asText(column("enriched"))}::text[]::boolean[],
+      ${column("timestamp")}::text[]::timestamptz[],
+      ${column("auction_timestamp")}::text[]::timestamptz[],
+      ${asJson(column("user_interests"))}::text[]::jsonb[],
+      ${asJson(column("raw_data"))}::text[]::jsonb[])
+    on conflict (bid_id) do nothing
+    returning bid_id`;
+  return inserted.map((row) => row.bid_id);
+}
+
+/** A bad message delivered again is recorded once, like a good one: its position is unique. */
+async function insertDeadLetters(sql: Sql, rejections: Rejection[]): Promise<void> {
+  if (rejections.length === 0) return;
+  const sources = rejections.map((rejection) => rejection.source);
+  await sql`
+    insert into dead_letters (topic, "partition", "offset", message_key, payload, reason)
+    select * from unnest(
+      ${sources.map((s) => s.topic)}::text[],
+      ${sources.map((s) => String(s.partition))}::text[]::integer[],
+      ${sources.map((s) => s.offset)}::text[]::bigint[],
+      ${sources.map((s) => byteaText(s.key))}::text[]::bytea[],
+      ${sources.map((s) => byteaText(s.payload))}::text[]::bytea[],
+      ${rejections.map((r) => r.reason)}::text[])
+    on conflict (topic, "partition", "offset") do nothing`;
+}
+
+type RowInserter = (tx: Sql, rows: PendingRow[], refused: Rejection[]) => Promise<string[]>;
+
+const insertAll: RowInserter = (tx, rows) => insertOutcomes(tx, rows.map((pending) => pending.row));
+
+/**
+ * Halves the rows recursively, each attempt under a savepoint, until every refused row stands
+ * alone: k bad rows among n cost about k·log2(n) statements, and the good rows all get stored.
+ */
+const insertIsolating: RowInserter = async (tx, rows, refused) => {
+  if (rows.length === 0) return [];
+  try {
+    return await (tx as unknown as { savepoint<T>(fn: (sp: Sql) => Promise<T>): Promise<T> }).savepoint((sp) =>
+      insertOutcomes(sp, rows.map((pending) => pending.row)),
+    );
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    if (rows.length === 1) {
+      refused.push({ source: rows[0]!.source, reason: describeDbError(error) });
+      return [];
+    }
+    const middle = rows.length >>> 1;
+    const first = await insertIsolating(tx, rows.slice(0, middle), refused);
+    const second = await insertIsolating(tx, rows.slice(middle), refused);
+    return [...first, ...second];
+  }
+};
+
+async function store(sql: Sql, batch: BatchInput, insertRows: RowInserter): Promise<BatchResult> {
+  return (await sql.begin(async (tx) => {
+    const refused: Rejection[] = [];
+    const insertedBidIds = await insertRows(tx as unknown as Sql, batch.rows, refused);
+    await insertDeadLetters(tx as unknown as Sql, [...batch.rejections, ...refused]);
+    return {
+      inserted: insertedBidIds.length,
+      duplicates: batch.rows.length - insertedBidIds.length - refused.length,
+      deadLettered: batch.rejections.length + refused.length,
+      insertedBidIds,
+      refused,
+    };
+  })) as BatchResult;
+}
+
+/**
+ * Stores a batch in one transaction: its outcomes (duplicates skipped) and its dead letters.
+ * Throws only when nothing was committed (connection lost, deadlock, database down…): the caller
+ * retries the same batch, which is safe because a replay only produces duplicates.
+ *
+ * A row the database refuses despite validation (a poison message) must not block ingest
+ * forever: the batch is redone with that row isolated and dead-lettered with the database's reason.
+ */
+export async function writeBatch(sql: Sql, batch: BatchInput): Promise<BatchResult> {
+  if (batch.rows.length === 0 && batch.rejections.length === 0) {
+    return { inserted: 0, duplicates: 0, deadLettered: 0, insertedBidIds: [], refused: [] };
+  }
+  try {
+    // The common case: one statement for all rows, no savepoints.
+    return await store(sql, batch, insertAll);
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    return store(sql, batch, insertIsolating);
+  }
+}

@@ -1,0 +1,65 @@
+// GET /api/ingest/status/: is ingest keeping up? Store rate, dead letters, consumer lag, read
+// from PostgreSQL only, so the api role needs no Kafka client (the consumer writes its lag).
+import { Elysia } from "elysia";
+import type { TSchema } from "@sinclair/typebox";
+import type { Sql } from "../db/client";
+import { ErrorBody, invalidQuery } from "../api/errors";
+import { openApiQueryParameters, validateQuery } from "../api/query";
+import { isoUtc, parseIsoTimestamp } from "../outcomes/timestamps";
+import { ingestCounts, listConsumerLag, type ConsumerLagStoredRow, type IngestCountsRow } from "./ingest-status.repository";
+import { IngestStatus, IngestStatusQuery } from "./ingest-status.schema";
+
+const json = (schema: TSchema, description: string) => ({ description, content: { "application/json": { schema } } });
+
+/** from/to as PostgreSQL-ready text; from after to is refused like the outcomes filters do. */
+export function parsePeriod(query: IngestStatusQuery): { from?: string; to?: string } {
+  const from = query.from ? parseIsoTimestamp(query.from) ?? undefined : undefined;
+  const to = query.to ? parseIsoTimestamp(query.to) ?? undefined : undefined;
+  if (from && to && Date.parse(from) > Date.parse(to)) {
+    throw invalidQuery({ from: [`from ${query.from} is after to ${query.to}: expected from ≤ to.`] });
+  }
+  return { from, to };
+}
+
+export function renderIngestStatus(counts: IngestCountsRow, lag: ConsumerLagStoredRow[]): IngestStatus {
+  const lastMinute = Number(counts.stored_last_minute);
+  const last5 = Number(counts.stored_last_5_minutes);
+  const partitions = lag.map((row) => ({
+    group_id: row.group_id,
+    topic: row.topic,
+    partition: row.partition,
+    committed_offset: row.committed_offset === null ? null : Number(row.committed_offset),
+    high_watermark: Number(row.high_watermark),
+    lag: Number(row.lag),
+    updated_at: isoUtc(row.updated_at),
+  }));
+  return {
+    measured_at: isoUtc(counts.measured_at),
+    messages_stored: { last_minute: lastMinute, last_5_minutes: last5 },
+    messages_per_second: { last_minute: lastMinute / 60, last_5_minutes: last5 / 300 },
+    dead_letters: { from: isoUtc(counts.dead_letters_from), to: isoUtc(counts.dead_letters_to), count: Number(counts.dead_letters) },
+    consumer_lag: { total: partitions.reduce((sum, p) => sum + p.lag, 0), partitions },
+  };
+}
+
+export function ingestStatusRoutes(sql: Sql) {
+  return new Elysia({ name: "ingest-status-routes" }).get(
+    "/api/ingest/status/",
+    async ({ request }) => {
+      const { from, to } = parsePeriod(validateQuery(IngestStatusQuery, new URL(request.url).searchParams));
+      const [counts, lag] = await Promise.all([ingestCounts(sql, from, to), listConsumerLag(sql)]);
+      return renderIngestStatus(counts, lag);
+    },
+    {
+      detail: {
+        tags: ["ingest"],
+        summary: "Ingest health: outcomes stored per second, dead letters in a period, consumer lag",
+        parameters: openApiQueryParameters(IngestStatusQuery),
+        responses: {
+          200: json(IngestStatus, "Figures read at measured_at."),
+          400: json(ErrorBody, "A query parameter is invalid; `errors` names each one with what is accepted."),
+        },
+      },
+    },
+  );
+}

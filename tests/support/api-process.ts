@@ -1,0 +1,42 @@
+// The API as a real `bun run src/main.ts api` process on a free loopback port: for faults that need
+// the real server (a database restarted under it) and for reading everything the process prints.
+import { spawnRole, type ConsumerProcess } from "./consumer";
+
+/** A loopback port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = server.port!;
+  await server.stop(true);
+  return port;
+}
+
+export interface ApiProcess extends ConsumerProcess {
+  base: string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number>;
+}
+
+/** Starts the api role with `env` (DATABASE_URL and friends) and waits until /healthz answers. */
+export async function startApiProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ApiProcess> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const api = spawnRole("api", [], { PORT: String(port), ALLOWED_HOSTS: "*", ...env });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (api.proc.exitCode !== null || Date.now() > deadline) {
+      api.proc.kill("SIGKILL");
+      throw new Error(`the API did not start (exit ${api.proc.exitCode}): ${JSON.stringify(api.lines)} ${api.other.join("\n")}`);
+    }
+    const healthy = await fetch(`${base}/healthz`).then((response) => response.ok, () => false);
+    if (healthy) break;
+    await Bun.sleep(25);
+  }
+  return {
+    ...api,
+    base,
+    async stop() {
+      api.proc.kill("SIGTERM");
+      return api.exited;
+    },
+  };
+}

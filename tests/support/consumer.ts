@@ -1,0 +1,117 @@
+// The consumer under test, two ways: in-process (fast, inspectable logs and stats) and as a real
+// `bun run src/main.ts consumer` process (signals, exit codes, kill -9).
+import { join } from "node:path";
+import type { Config } from "../../src/config";
+import { createSql } from "../../src/db/client";
+import { createLogger } from "../../src/log";
+import { startConsumer, type ConsumerHandle, type ConsumerOptions } from "../../src/ingest/kafka-consumer";
+import { BROKERS, uniqueName, waitFor } from "./kafka";
+import { testConfig } from "./db";
+
+export type LogLine = Record<string, unknown> & { level: string; message: string };
+
+export interface KafkaEnv {
+  KAFKA_BROKERS: string;
+  KAFKA_TOPIC_AUCTION_OUTCOMES: string;
+  KAFKA_CONSUMER_GROUP: string;
+  /** The broker's minimum: a killed member gives its partitions back after 6 s, not 30. */
+  KAFKA_SESSION_TIMEOUT_MS: string;
+}
+
+export function kafkaEnv(topic: string, group = uniqueName("group")): KafkaEnv {
+  return {
+    KAFKA_BROKERS: BROKERS.join(","),
+    KAFKA_TOPIC_AUCTION_OUTCOMES: topic,
+    KAFKA_CONSUMER_GROUP: group,
+    KAFKA_SESSION_TIMEOUT_MS: "6000",
+  };
+}
+
+export function consumerConfig(databaseUrl: string, env: KafkaEnv): Config {
+  return testConfig(databaseUrl, { ...env });
+}
+
+export interface InProcessConsumer {
+  handle: ConsumerHandle;
+  lines: LogLine[];
+  stop(): Promise<void>;
+}
+
+/** Starts the consumer in this process; its JSON log lines are collected (INFO and up by default). */
+export async function startTestConsumer(
+  config: Config,
+  options: ConsumerOptions = {},
+  level: "DEBUG" | "INFO" = "INFO",
+): Promise<InProcessConsumer> {
+  const lines: LogLine[] = [];
+  const log = createLogger(level, [], (line) => lines.push(JSON.parse(line)));
+  const handle = await startConsumer({ config, log, connect: () => createSql(config.db, { max: 3 }) }, { lagIntervalMs: 1_000, ...options });
+  return {
+    handle,
+    lines,
+    async stop() {
+      await handle.stop();
+    },
+  };
+}
+
+export const ROOT = join(import.meta.dir, "../..");
+
+export interface ConsumerProcess {
+  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  lines: LogLine[];
+  /** Raw stdout + stderr text that was not a JSON line (usage errors, crashes). */
+  other: string[];
+  exited: Promise<number>;
+  waitForLine(what: string, match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, lines: LogLine[], other: string[]): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      const text = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      try {
+        lines.push(JSON.parse(text));
+      } catch {
+        if (text.trim()) other.push(text);
+      }
+    }
+  }
+  if (buffered.trim()) other.push(buffered);
+}
+
+/** `bun run src/main.ts <role> …args` with the test database and Kafka settings in its env. */
+export function spawnRole(role: string, args: string[], env: Record<string, string>): ConsumerProcess {
+  const proc = Bun.spawn(["bun", "run", "src/main.ts", role, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: "INFO", KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const lines: LogLine[] = [];
+  const other: string[] = [];
+  const reading = Promise.all([collect(proc.stdout, lines, other), collect(proc.stderr, lines, other)]);
+  const exited = proc.exited.then(async (code) => {
+    await reading;
+    return code;
+  });
+  return {
+    proc,
+    lines,
+    other,
+    exited,
+    waitForLine: (what, match, timeoutMs = 20_000) => waitFor(`log line: ${what}`, () => lines.find(match), { timeoutMs, intervalMs: 50 }),
+  };
+}
+
+export function spawnConsumer(databaseUrl: string, env: KafkaEnv, args: string[] = []): ConsumerProcess {
+  return spawnRole("consumer", args, { DATABASE_URL: databaseUrl, ...env });
+}
+
+export const stopLine = (lines: LogLine[]) => lines.find((line) => line.message === "Kafka consumer stopped");
