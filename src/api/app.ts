@@ -49,7 +49,7 @@ function isJsonBody(value: unknown): boolean {
 /** A postgres.js error that means the database is unreachable or overloaded, not our bug. */
 function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: string }).code ?? "";
-  return ["ECONNREFUSED", "ECONNRESET", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01", "57P03", "53300", "57014"].includes(code);
+  return ["ECONNREFUSED", "ECONNRESET", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01", "57P03", "53300", "57014", "3D000"].includes(code);
 }
 
 export function createApp({ config, sql, log }: AppDeps) {

@@ -1,20 +1,25 @@
-// Liveness and readiness. Readiness means: the database answers and no migration is pending,
-// so a pod on a schema it does not know never receives traffic.
+// Liveness and readiness. Readiness means: the database answers, every migration this build
+// knows is applied, and none of them was edited. Migrations applied by a NEWER build are fine:
+// during a rollout the old pods must keep serving after the migration Job ran.
 import { Elysia } from "elysia";
 import { Type } from "@sinclair/typebox";
 import type { Sql } from "../db/client";
-import { migrationStatus } from "../db/migrate";
+import { appliedChecksums, readMigrationFiles, type MigrationFile } from "../db/migrate";
 
 export const Health = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) }, { title: "Health" });
 
-export async function readiness(sql: Sql): Promise<{ ready: boolean; reason?: string }> {
+export async function readiness(sql: Sql, files: MigrationFile[]): Promise<{ ready: boolean; reason?: string }> {
+  let applied: Awaited<ReturnType<typeof appliedChecksums>>;
   try {
-    const status = await migrationStatus(sql);
-    if (status.pending.length > 0) return { ready: false, reason: `pending migrations: ${status.pending.join(", ")}` };
-    return { ready: true };
+    applied = await appliedChecksums(sql);
   } catch (error) {
     return { ready: false, reason: `database unavailable: ${(error as Error).message}` };
   }
+  const pending = files.filter((file) => !applied.has(file.name)).map((file) => file.name);
+  if (pending.length > 0) return { ready: false, reason: `pending migrations: ${pending.join(", ")}` };
+  const edited = files.filter((file) => applied.get(file.name)!.checksum !== file.checksum).map((file) => file.name);
+  if (edited.length > 0) return { ready: false, reason: `migrations edited after they were applied: ${edited.join(", ")}` };
+  return { ready: true };
 }
 
 export function healthRoutes(sql: Sql) {
@@ -26,12 +31,15 @@ export function healthRoutes(sql: Sql) {
       503: { description: "Not ready, with the reason", content: { "application/json": { schema: Health } } },
     },
   });
+  let files: MigrationFile[] | undefined;
   return new Elysia({ name: "health-routes" })
     .get("/healthz", () => ({ status: "ok" }), { detail: doc("Process is up") })
     .get(
       "/readyz",
       async ({ set }) => {
-        const { ready, reason } = await readiness(sql);
+        // The files are part of this build: read once, not on every probe.
+        files ??= await readMigrationFiles();
+        const { ready, reason } = await readiness(sql, files);
         if (ready) return { status: "ready" };
         set.status = 503;
         return { status: "unavailable", reason };

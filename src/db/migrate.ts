@@ -56,7 +56,7 @@ async function ensureLedger(sql: Sql): Promise<void> {
     )`;
 }
 
-async function appliedChecksums(sql: Sql): Promise<Map<string, { checksum: string; appliedAt: string }>> {
+export async function appliedChecksums(sql: Sql): Promise<Map<string, { checksum: string; appliedAt: string }>> {
   const exists = await sql<{ present: boolean }[]>`select to_regclass('schema_migrations') is not null as present`;
   if (!exists[0]!.present) return new Map();
   const rows = await sql<{ name: string; checksum: string; applied_at: string }[]>`
