@@ -3,10 +3,13 @@
 # Run a real single-node Apache Kafka (KRaft, combined broker+controller) from Maven Central jars.
 # No Docker and no tarball download: the jars come through Maven (scripts/kafka/pom.xml) and are cached.
 #
-# Usage: scripts/kafka-local.sh start|stop|status|ensure-jars
+# Usage: scripts/kafka-local.sh start|stop|restart|status|ensure-jars
 # Env:   KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_LOCAL_CACHE (~/.cache/helios-kafka),
 #        KAFKA_LOCAL_STATE (/tmp/helios-kafka-$UID), KAFKA_START_TIMEOUT (180 s),
-#        KAFKA_VERSION (default: kafka.version in scripts/kafka/pom.xml)
+#        KAFKA_VERSION (default: kafka.version in scripts/kafka/pom.xml),
+#        KAFKA_KEEP_DATA (0): 1 = `stop` keeps the log dir and `start` reuses a formatted one, so topics,
+#        messages and committed offsets survive a stop/start (what a broker restart does in production).
+#        `restart` = stop + start keeping the data. Without it, stop deletes the state and start formats anew.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +20,7 @@ LIBS="$CACHE/libs"
 STATE="${KAFKA_LOCAL_STATE:-/tmp/helios-kafka-$UID}"
 PORT="${KAFKA_PORT:-9092}"
 CPORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KEEP_DATA="${KAFKA_KEEP_DATA:-0}"
 TIMEOUT="${KAFKA_START_TIMEOUT:-180}" # ~10 s when idle; a 2-core box busy with other suites took 90+
 PIDFILE="$STATE/kafka.pid"
 LOG="$STATE/broker.log"
@@ -117,13 +121,24 @@ start() {
     say "something already answers on 127.0.0.1:$PORT; not starting another broker"
     return 0
   fi
-  local t0 pid
+  local t0 pid reuse=0
   t0="$(now_ms)"
-  stop_locked >/dev/null # leftovers of an earlier run (dead broker, old data): always start from a fresh log dir
+  # A log dir that StorageTool formatted has meta.properties; keep it only when asked to.
+  [[ "$KEEP_DATA" == 1 && -f "$STATE/data/meta.properties" ]] && reuse=1
+  if ((reuse)); then
+    stop_locked >/dev/null # a leftover broker of this state dir, if any; the data stays
+  else
+    KEEP_DATA=0 stop_locked >/dev/null # leftovers of an earlier run (dead broker, old data): start from a fresh log dir
+  fi
   write_config
   printf 'request.timeout.ms=3000\ndefault.api.timeout.ms=5000\n' >"$STATE/admin.properties"
-  kafka_java kafka.tools.StorageTool format -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
-    -c "$STATE/server.properties" >"$LOG" 2>&1 || { cat "$LOG"; exit 1; }
+  if ((reuse)); then
+    say "reusing the log dir $STATE/data (KAFKA_KEEP_DATA=1): topics and offsets kept"
+    echo "--- restart $(date -u +%FT%TZ), log dir kept" >>"$LOG"
+  else
+    kafka_java kafka.tools.StorageTool format -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
+      -c "$STATE/server.properties" >"$LOG" 2>&1 || { cat "$LOG"; exit 1; }
+  fi
   # setsid+nohup: the broker outlives this shell and CI step; both exec, so $! is java's pid.
   setsid nohup java -Xmx512m -Djava.awt.headless=true -Dlog4j2.configurationFile="$STATE/log4j2.properties" \
     -cp "$LIBS/*" kafka.Kafka "$STATE/server.properties" >>"$LOG" 2>&1 </dev/null 8>&- 9>&- & # (not holding our locks)
@@ -162,7 +177,12 @@ stop_locked() {
   else
     say "no broker running from $STATE"
   fi
-  [[ -n "$STATE" && "$STATE" != "/" ]] && rm -rf "$STATE"
+  if [[ "$KEEP_DATA" == 1 ]]; then
+    rm -f "$PIDFILE"
+    say "kept $STATE (KAFKA_KEEP_DATA=1): start with KAFKA_KEEP_DATA=1 resumes it"
+  elif [[ -n "$STATE" && "$STATE" != "/" ]]; then
+    rm -rf "$STATE"
+  fi
 }
 
 status() {
@@ -180,10 +200,11 @@ status() {
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
+restart) KEEP_DATA=1 && stop && start ;;
 status) status ;;
 ensure-jars) ensure_jars && say "jars ready in $LIBS" ;;
 *)
-  echo "usage: $0 start|stop|status|ensure-jars" >&2
+  echo "usage: $0 start|stop|restart|status|ensure-jars" >&2
   exit 2
   ;;
 esac
