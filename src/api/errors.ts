@@ -33,6 +33,17 @@ export class ApiError extends Error {
 
 export const notFound = () => new ApiError(404, "Not found.");
 
+/**
+ * The one JSON rendering of an ApiError, for the answers given before a request reaches Elysia's
+ * lifecycle (and so its onError): the wraps of src/api/limits.ts and src/api/security.ts.
+ */
+export function errorResponseOf(error: ApiError): Response {
+  return new Response(JSON.stringify(error.body()), {
+    status: error.status,
+    headers: { "content-type": "application/json", ...error.headers },
+  });
+}
+
 export function invalidQuery(errors: FieldErrors): ApiError {
   const names = Object.keys(errors);
   const detail =

@@ -3,6 +3,7 @@
 // postgres.js queues queries for a busy pool without limit and has no client-side query timeout
 // (a query on a half-open socket waits for TCP to notice), so the bounds sit in front of it.
 import { Elysia } from "elysia";
+import { ApiError, errorResponseOf } from "./errors";
 
 export interface LimitsOptions {
   maxUrlLength: number;
@@ -39,16 +40,14 @@ export class InflightGate {
   }
 }
 
-function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-}
+const RETRY_SOON = { "retry-after": "1" };
 
 export function uriTooLong(length: number, max: number): Response {
-  return jsonResponse(414, { detail: `Request URI too long: ${length} characters of path and query, at most ${max} are accepted.` });
+  return errorResponseOf(new ApiError(414, `Request URI too long: ${length} characters of path and query, at most ${max} are accepted.`));
 }
 
 export function timedOut(ms: number): Response {
-  return jsonResponse(503, { detail: `The request took longer than ${ms} ms and was abandoned; try again shortly.` }, { "retry-after": "1" });
+  return errorResponseOf(new ApiError(503, `The request took longer than ${ms} ms and was abandoned; try again shortly.`, undefined, RETRY_SOON));
 }
 
 const TIMED_OUT = Symbol("timed out");
@@ -68,11 +67,8 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | typeof
 }
 
 export function busy(max: number): Response {
-  return jsonResponse(
-    503,
-    { detail: `The API is busy: its limit of ${max} requests waiting on the database (API_MAX_INFLIGHT) is reached; try again shortly.` },
-    { "retry-after": "1" },
-  );
+  const detail = `The API is busy: its limit of ${max} requests waiting on the database (API_MAX_INFLIGHT) is reached; try again shortly.`;
+  return errorResponseOf(new ApiError(503, detail, undefined, RETRY_SOON));
 }
 
 /** The plugin. Use it before the security plugin: wraps nest outward, so it runs after authentication. */

@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
 import type { Config } from "../config";
+import { ApiError, errorResponseOf } from "./errors";
 
 export const AUTH_REALM = "helios-analytics";
 export const NOT_PROVIDED = "Authentication credentials were not provided.";
@@ -80,12 +81,8 @@ export function isPreflight(request: Request): boolean {
   return request.method === "OPTIONS" && request.headers.has("access-control-request-method");
 }
 
-function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-}
-
 export function unauthorized(detail: string): Response {
-  return jsonResponse(401, { detail }, { "www-authenticate": `Bearer realm="${AUTH_REALM}"` });
+  return errorResponseOf(new ApiError(401, detail, undefined, { "www-authenticate": `Bearer realm="${AUTH_REALM}"` }));
 }
 
 /** Access-Control-Allow-Origin itself is added by decorate, as on every response. */
@@ -105,6 +102,7 @@ function preflightResponse(origin: string | null): Response {
 /** The response itself when its headers can be changed, else a copy that can (a fetched Response's cannot). */
 function withMutableHeaders(response: Response): Response {
   try {
+    // Setting a header is the only way to ask; this one is set on every response anyway.
     response.headers.set("x-content-type-options", "nosniff");
     return response;
   } catch {
@@ -128,7 +126,7 @@ export function decorate(response: Response, origin: string | null): Response {
   return out;
 }
 
-/** The plugin. Use it after any plugin that should see its answers (metrics) — wraps nest outward. */
+/** The plugin. Register it before the metrics plugin: a wrap registered later runs outside, so metrics count its 401s. */
 export function security({ config, onAnswered = () => {} }: SecurityOptions) {
   const tokensConfigured = config.apiTokens.length > 0;
   const matches = tokenMatcher(config.apiTokens);

@@ -62,6 +62,7 @@ export function swaggerUiPage(title: string): string {
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>${escapedTitle}</title>
+    <link rel="icon" href="data:," />
     <link rel="stylesheet" href="${assetUrl("swagger-ui.css")}" />
 </head>
 <body>

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { createSql } from "../../src/db/client";
 import { loadConfig } from "../../src/config";
 import { insertOutcomes } from "../support/fixtures";
-import { freePort, startApiProcess, type ApiProcess } from "../support/api-process";
+import { startApiProcess, type ApiProcess } from "../support/api-process";
+import { freePort } from "../support/processes";
 import { spawnRole, ROOT } from "../support/consumer";
 
 setDefaultTimeout(120_000);

@@ -9,6 +9,7 @@ import { tokenMatcher } from "../../src/api/security";
 import { insertOutcomes } from "../support/fixtures";
 import { createTestDatabase, testConfig, type TestDatabase } from "../support/db";
 import { BASE, testApp } from "../support/http";
+import { startApiProcess } from "../support/api-process";
 
 setDefaultTimeout(30_000);
 
@@ -40,11 +41,12 @@ const API_PATHS = () => [
 ];
 
 describe("configuration of the doors", () => {
-  test("has no tokens, open docs and metrics, 64 places and 4096-character URLs by default", () => {
+  test("has no tokens, open docs and metrics, 64 places, a 10 s deadline and 4096-character URLs by default", () => {
     const config = loadConfig({});
     expect(config.apiTokens).toEqual([]);
     expect(config.protectDocsAndMetrics).toBe(false);
     expect(config.apiMaxInflight).toBe(64);
+    expect(config.apiRequestTimeoutMs).toBe(10_000);
     expect(config.maxUrlLength).toBe(4096);
   });
 
@@ -74,8 +76,9 @@ describe("configuration of the doors", () => {
     expect(() => loadConfig({ API_TOKENS: "sixteen-chars-hére" })).toThrow(ConfigError);
   });
 
-  test("refuses API_MAX_INFLIGHT=0 and MAX_URL_LENGTH=10", () => {
+  test("refuses API_MAX_INFLIGHT=0, API_REQUEST_TIMEOUT_MS=5 and MAX_URL_LENGTH=10", () => {
     expect(() => loadConfig({ API_MAX_INFLIGHT: "0" })).toThrow("API_MAX_INFLIGHT");
+    expect(() => loadConfig({ API_REQUEST_TIMEOUT_MS: "5" })).toThrow("API_REQUEST_TIMEOUT_MS");
     expect(() => loadConfig({ MAX_URL_LENGTH: "10" })).toThrow("MAX_URL_LENGTH");
   });
 });
@@ -196,6 +199,18 @@ describe("with API_TOKENS", () => {
       // A path the URL parser resolves into /api/ is refused 401; the console's own routes may 404; none leaks a record.
       expect({ path, refused: status === 401 || status === 404 }).toEqual({ path, refused: true });
       expect(text).not.toContain('"results"');
+    }
+  });
+});
+
+describe("startup", () => {
+  const WARNING = "API_TOKENS is not set: /api/ is open to anyone who can reach this port, as the original service was";
+
+  test("the api role logs one WARN line when API_TOKENS is unset, and none when it is set", async () => {
+    for (const [tokens, expected] of [["", [WARNING]], [TOKEN_A, []]] as const) {
+      const api = await startApiProcess({ DATABASE_URL: db.url, LOG_LEVEL: "INFO", API_TOKENS: tokens });
+      expect(await api.stop()).toBe(0);
+      expect(api.lines.filter((line) => line.level === "WARN").map((line) => line.message)).toEqual([...expected]);
     }
   });
 });

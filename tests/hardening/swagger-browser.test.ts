@@ -45,7 +45,7 @@ describe("Swagger UI in a browser", () => {
     const page = await context.newPage();
     const problems: string[] = [];
     page.on("console", (message) => {
-      if (message.type() === "error") problems.push(`console: ${message.text()}`);
+      if (message.type() === "error") problems.push(`console: ${message.text()} (${message.location().url})`);
     });
     page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
     page.on("response", (response) => {

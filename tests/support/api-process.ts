@@ -1,14 +1,7 @@
 // The API as a real `bun run src/main.ts api` process on a free loopback port: for faults that need
 // the real server (a database restarted under it) and for reading everything the process prints.
 import { spawnRole, type ConsumerProcess } from "./consumer";
-
-/** A loopback port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = server.port!;
-  await server.stop(true);
-  return port;
-}
+import { freePort } from "./processes";
 
 export interface ApiProcess extends ConsumerProcess {
   base: string;
