@@ -1,32 +1,34 @@
 // The console's static files: its TypeScript bundled by Bun.build in memory (once, at the first
 // request or at startup), its stylesheet and icon, and uPlot's script and stylesheet from npm. Everything
 // is a text import, so the compiled executable carries it (no node_modules, no sources beside it).
-// @ts-expect-error -- a text import: Bun gives the file's source, TypeScript sees the module
+// @ts-ignore -- a text import: Bun gives the file's source, TypeScript sees the module
 import mainSource from "./client/main.ts" with { type: "text" };
-// @ts-expect-error -- text import, as above
+// @ts-ignore -- text import, as above
 import apiSource from "./client/api.ts" with { type: "text" };
-// @ts-expect-error -- text import, as above
+// @ts-ignore -- text import, as above
 import domSource from "./client/dom.ts" with { type: "text" };
-// @ts-expect-error -- text import, as above
+// @ts-ignore -- text import, as above
 import formatSource from "./client/format.ts" with { type: "text" };
-// @ts-expect-error -- text import, as above
+// @ts-ignore -- text import, as above
 import routerSource from "./client/router.ts" with { type: "text" };
-// @ts-expect-error -- text import, as above
+// @ts-ignore -- text import, as above
 import tokenSource from "./client/token.ts" with { type: "text" };
-// @ts-expect-error -- text import, as above
+// @ts-ignore -- text import, as above
 import overviewSource from "./client/overview.ts" with { type: "text" };
-// @ts-expect-error -- text import, as above
+// @ts-ignore -- text import, as above
 import chartSource from "./client/chart.ts" with { type: "text" };
-// @ts-expect-error -- text import, as above
+// @ts-ignore -- text import, as above
 import outcomesSource from "./client/outcomes.ts" with { type: "text" };
-// @ts-expect-error -- text import, as above
+// @ts-ignore -- text import, as above
 import detailSource from "./client/detail.ts" with { type: "text" };
-// @ts-expect-error -- text import, as above
+// @ts-ignore -- text import, as above
 import deadLettersSource from "./client/dead-letters.ts" with { type: "text" };
 import consoleStyles from "./console.css" with { type: "text" };
 import favicon from "./favicon.svg" with { type: "text" };
 import uplotScript from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import uplotStyles from "uplot/dist/uPlot.min.css" with { type: "text" };
+import { createHash } from "node:crypto";
+import { BundleError, bundleForBrowser } from "../runtime";
 
 /** Every module of src/console/client/, by file name; main.ts is the entry point. */
 const CLIENT_SOURCES: Record<string, string> = {
@@ -56,23 +58,17 @@ export type ConsoleAssets = Record<AssetName, ConsoleAsset>;
 const asset = (body: string, contentType: string): ConsoleAsset => ({
   body,
   contentType,
-  version: Bun.hash(body).toString(36).slice(0, 10),
+  version: createHash("sha256").update(body).digest("hex").slice(0, 10),
 });
 
 /** Bundles the client from the embedded sources under a virtual root; fails loudly on a build error. */
 export async function bundleClient(sources: Record<string, string> = CLIENT_SOURCES): Promise<string> {
-  const root = "/helios-console/";
-  const files = Object.fromEntries(Object.entries(sources).map(([name, text]) => [root + name, text]));
-  const failed = (logs: unknown[]) => new Error(`The console client did not build: ${logs.map(String).join("; ")}`);
-  let result: Awaited<ReturnType<typeof Bun.build>>;
   try {
-    result = await Bun.build({ entrypoints: [`${root}main.ts`], files, target: "browser", format: "esm", minify: true });
+    return await bundleForBrowser(sources, "main.ts");
   } catch (error) {
-    // Bun.build throws an AggregateError of its build messages.
-    throw failed((error as AggregateError).errors ?? [error]);
+    if (!(error instanceof BundleError)) throw error;
+    throw new Error(`The console client did not build: ${error.message}`);
   }
-  if (!result.success || !result.outputs[0]) throw failed(result.logs);
-  return result.outputs[0].text();
 }
 
 let built: Promise<ConsoleAssets> | undefined;
