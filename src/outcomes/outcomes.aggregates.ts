@@ -39,11 +39,12 @@ function rollupWhere(sql: Sql, table: "hourly" | "daily_site", f: Filters) {
   return parts.slice(1).reduce((acc, part) => sql`${acc} and ${part}`, sql`where ${parts[0]!}`);
 }
 
-/** What partial aggregates are grouped by: a UTC day, a UTC hour or a site. */
-export type Grouping = "day" | "hour" | "site_domain";
+/** What partial aggregates are grouped by: a UTC day, a UTC hour, a site, or nothing (one total). */
+export type Grouping = "day" | "hour" | "site_domain" | "none";
 
 /** The group key of base-table rows. */
 function baseKey(sql: Sql, group: Grouping) {
+  if (group === "none") return sql`0`;
   if (group === "day") return sql`("timestamp" at time zone 'UTC')::date`;
   if (group === "hour") return sql`date_trunc('hour', "timestamp", 'UTC')`;
   return sql`site_domain`;
@@ -51,6 +52,7 @@ function baseKey(sql: Sql, group: Grouping) {
 
 /** The group key of rollup rows; a plan is only made on a table that carries the grouping. */
 function rollupKey(sql: Sql, table: "hourly" | "daily_site", group: Grouping) {
+  if (group === "none") return sql`0`;
   if (table === "hourly" && group === "day") return sql`(bucket at time zone 'UTC')::date`;
   if (table === "hourly" && group === "hour") return sql`bucket`;
   if (table === "daily_site" && group === "day") return sql`day`;
@@ -88,7 +90,7 @@ export async function outcomeStats(sql: Sql, filters: Filters, plan = planAggreg
            sum(revenue) / nullif(sum(wins), 0) as avg_win_price,
            sum(bid_sum) / nullif(sum(total), 0) as avg_bid_price,
            coalesce(sum(enriched), 0) as enriched_count
-    from (${partials(sql, plan)}) parts`;
+    from (${partials(sql, plan, "none")}) parts`;
   return row!;
 }
 
@@ -105,7 +107,7 @@ export async function countOutcomes(sql: Sql, filters: Filters, plan = planAggre
     const [row] = await sql<{ count: string }[]>`select count(*) as count from auction_outcomes ${whereClause(sql, filters)}`;
     return Number(row!.count);
   }
-  const [row] = await sql<{ count: string }[]>`select coalesce(sum(total), 0) as count from (${partials(sql, plan)}) parts`;
+  const [row] = await sql<{ count: string }[]>`select coalesce(sum(total), 0) as count from (${partials(sql, plan, "none")}) parts`;
   return Number(row!.count);
 }
 
