@@ -16,29 +16,56 @@ export interface GroupPartitionOffset {
   offset: string;
 }
 
-/**
- * Lag by partition. A partition the group never committed counts from the low offset (the group
- * starts from the earliest message), and so does a committed offset older than what retention kept.
- */
-export function partitionLag(topic: TopicPartitionOffsets[], group: GroupPartitionOffset[]): Record<string, number> {
-  const committed = new Map(group.map((entry) => [entry.partition, BigInt(entry.offset)]));
-  const lag: Record<string, number> = {};
-  for (const { partition, high, low } of [...topic].sort((a, b) => a.partition - b.partition)) {
-    const start = committed.get(partition) ?? -1n;
-    const from = start < 0n || start < BigInt(low) ? BigInt(low) : start;
-    const behind = BigInt(high) - from;
-    lag[String(partition)] = Number(behind < 0n ? 0n : behind);
-  }
-  return lag;
+/** One partition as the periodic lag check measured it. */
+export interface PartitionLag {
+  partition: number;
+  /** The next offset the group will read, as text; null when the group never committed there. */
+  committedOffset: string | null;
+  /** High-water mark: the offset the next produced message will get. */
+  highWatermark: string;
+  /** Messages between where the group will read next and the high-water mark. */
+  lag: number;
 }
 
-export async function fetchConsumerLag(admin: Admin, topic: string, groupId: string): Promise<Record<string, number>> {
+/**
+ * Lag by partition, in partition order. A partition the group never committed counts from the low
+ * offset (the group starts from the earliest message), and so does a committed offset older than
+ * what retention kept.
+ */
+export function partitionLag(topic: TopicPartitionOffsets[], group: GroupPartitionOffset[]): PartitionLag[] {
+  const committed = new Map(group.map((entry) => [entry.partition, BigInt(entry.offset)]));
+  return [...topic]
+    .sort((a, b) => a.partition - b.partition)
+    .map(({ partition, high, low }) => {
+      const start = committed.get(partition) ?? -1n;
+      const from = start < 0n || start < BigInt(low) ? BigInt(low) : start;
+      const behind = BigInt(high) - from;
+      return {
+        partition,
+        committedOffset: start < 0n ? null : start.toString(),
+        highWatermark: high,
+        lag: Number(behind < 0n ? 0n : behind),
+      };
+    });
+}
+
+/** The figures of the "Consumer lag" log line: lag by partition number as text. */
+export function lagByPartition(lags: readonly PartitionLag[]): Record<string, number> {
+  return Object.fromEntries(lags.map((entry) => [String(entry.partition), entry.lag]));
+}
+
+export async function fetchConsumerLag(admin: Admin, topic: string, groupId: string): Promise<PartitionLag[]> {
   const [topicOffsets, groupOffsets] = await Promise.all([
     admin.fetchTopicOffsets(topic),
     admin.fetchOffsets({ groupId, topics: [topic] }),
   ]);
   const forTopic = groupOffsets.find((entry) => entry.topic === topic)?.partitions ?? [];
   return partitionLag(topicOffsets, forTopic);
+}
+
+/** The rows recordConsumerLag stores for one measurement of one group. */
+export function lagRows(groupId: string, topic: string, lags: readonly PartitionLag[]): ConsumerLagRow[] {
+  return lags.map((entry) => ({ groupId, topic, ...entry }));
 }
 
 /** One partition's lag as the API's ingest status reads it (table consumer_lag, migration 005). */

@@ -1,10 +1,14 @@
 // `bun run start consumer [--max-messages N] [--timeout MS] [--lag-interval MS]`: the Kafka →
-// PostgreSQL ingest as a process: flags, its own database pool, signals, exit code.
+// PostgreSQL ingest as a process: flags, its own database pool, its health and metrics server on
+// CONSUMER_HEALTH_PORT, signals, exit code.
 import type { Config } from "../config";
 import { createSql } from "../db/client";
 import type { Logger } from "../log";
+import { createConsumerMetrics } from "../metrics/consumer-metrics";
+import type { HttpServer } from "../runtime";
 import { parseConsumerArgs, UsageError, type ConsumerArgs } from "./cli-args";
-import { startConsumer, type ConsumerHandle, type ConsumerOptions } from "./kafka-consumer";
+import { DATABASE_PING_TIMEOUT_MS, startConsumerHealthServer } from "./consumer-health";
+import { createConsumerStats, startConsumer, type BatchReport, type ConsumerHandle, type ConsumerOptions } from "./kafka-consumer";
 
 /**
  * postgres.js 3.4.9 can schedule a socket write (setImmediate) on a connection whose socket its
@@ -18,6 +22,7 @@ export function isPostgresClosedSocketRace(error: unknown): boolean {
 
 /** Statements of the consumer may be big batches on a busy database: more room than the API's. */
 const CONSUMER_STATEMENT_TIMEOUT_MS = 60_000;
+const HEALTH_STOP_DEADLINE_MS = 1_000;
 
 export async function runConsumerRole(config: Config, log: Logger, args: string[], extra: Partial<ConsumerOptions> = {}): Promise<number> {
   let flags: ConsumerArgs;
@@ -36,6 +41,29 @@ export async function runConsumerRole(config: Config, log: Logger, args: string[
       statementTimeoutMs: Math.max(config.db.statementTimeoutMs, CONSUMER_STATEMENT_TIMEOUT_MS),
     });
   let handle: ConsumerHandle | undefined;
+  const stats = extra.stats ?? createConsumerStats();
+  const metrics = createConsumerMetrics(stats, config.kafka.topic);
+  const onBatch = (report: BatchReport) => {
+    metrics.observeBatch(report);
+    extra.onBatch?.(report);
+  };
+  // Up before Kafka is reached: liveness answers (and readiness says why not yet) while connecting.
+  let health: HttpServer;
+  try {
+    health = startConsumerHealthServer({
+      port: config.consumerHealthPort,
+      stats,
+      registry: metrics.registry,
+      pingDatabase: () => (handle ? handle.pingDatabase(DATABASE_PING_TIMEOUT_MS) : Promise.reject(new Error("consumer not started"))),
+    });
+  } catch (error) {
+    log.error("Consumer health server could not start: set CONSUMER_HEALTH_PORT to a free port", {
+      port: config.consumerHealthPort,
+      error: (error as Error).message,
+    });
+    return 1;
+  }
+  log.info("Consumer health server listening", { port: health.port, paths: ["/healthz", "/readyz", "/metrics"] });
   let signalled: string | null = null;
   const onSignal = (signal: string) => {
     if (signalled) return;
@@ -59,7 +87,7 @@ export async function runConsumerRole(config: Config, log: Logger, args: string[
   process.on("uncaughtException", uncaught);
   try {
     try {
-      handle = await startConsumer({ config, log, connect }, { ...flags, ...extra });
+      handle = await startConsumer({ config, log, connect }, { ...flags, ...extra, stats, onBatch });
     } catch (error) {
       log.error("Kafka consumer could not start", { brokers: config.kafka.brokers, error: (error as Error).message });
       return 1;
@@ -71,5 +99,7 @@ export async function runConsumerRole(config: Config, log: Logger, args: string[
     process.off("SIGTERM", sigterm);
     process.off("SIGINT", sigint);
     process.off("uncaughtException", uncaught);
+    // A scraper's idle keep-alive connection must not hold the exit up.
+    await Promise.race([health.stop(), new Promise((resolve) => setTimeout(resolve, HEALTH_STOP_DEADLINE_MS))]);
   }
 }

@@ -6,6 +6,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
+import { consumerHealthHandler } from "../../src/ingest/consumer-health";
+import { createConsumerStats } from "../../src/ingest/kafka-consumer";
+import { createConsumerMetrics } from "../../src/metrics/consumer-metrics";
 import {
   configVariables,
   containersOf,
@@ -23,8 +26,6 @@ import {
 const IMAGE = "helios/analytics-service";
 const SECRET_NAME = "analytics-service-secrets";
 const CONFIGMAP_NAME = "analytics-service-config";
-/** What the consumer's health server (src/ingest) must serve on CONSUMER_HEALTH_PORT. */
-const CONSUMER_HEALTH_PATHS = ["/healthz", "/readyz", "/metrics"];
 /** The consumer's statement timeout for one batch write (src/ingest/consumer-role.ts). */
 const CONSUMER_BATCH_SECONDS = 60;
 
@@ -247,14 +248,24 @@ describe("probes", () => {
     for (const probe of probes) expect(apiContainer.ports.map((p: { name: string }) => p.name)).toContain(probe.httpGet.port);
   });
 
-  test("the consumer's probes use /healthz and /readyz on the port named metrics", () => {
+  test("the consumer's probe and scrape paths, on the port named metrics, answer 200 from its health server when it runs", async () => {
     const probes = [consumerContainer.readinessProbe, consumerContainer.livenessProbe];
     expect(probes.map((p) => p.httpGet.path).sort()).toEqual(["/healthz", "/readyz"]);
-    for (const probe of probes) {
-      expect(probe.httpGet.port).toBe("metrics");
-      expect(CONSUMER_HEALTH_PATHS).toContain(probe.httpGet.path);
+    for (const probe of probes) expect(probe.httpGet.port).toBe("metrics");
+    // The handler the consumer role serves on CONSUMER_HEALTH_PORT, for a member in its group whose
+    // database just answered (tests/ingest/consumer-metrics.test.ts runs the real process).
+    const stats = { ...createConsumerStats(), state: "running" as const, inGroup: true, dbAnsweredAt: Date.now() };
+    const handle = consumerHealthHandler({
+      port: 0,
+      stats,
+      registry: createConsumerMetrics(stats, "auction_outcomes").registry,
+      pingDatabase: () => Promise.reject(new Error("not needed: the database answered just now")),
+    });
+    const paths = [...probes.map((p) => p.httpGet.path), consumerDeployment.spec.template.metadata.annotations["prometheus.io/path"]];
+    for (const path of paths) {
+      const response = await handle(new Request(`http://consumer:9464${path}`));
+      expect({ path, status: response.status }).toEqual({ path, status: 200 });
     }
-    expect(CONSUMER_HEALTH_PATHS).toContain(consumerDeployment.spec.template.metadata.annotations["prometheus.io/path"]);
   });
 });
 

@@ -297,26 +297,50 @@ describe("consumer: invalid messages", () => {
     expect(row!.count).toBe("1");
   });
 
-  test("dead-letters a row the database refuses despite validation and stores the rest of its batch", async () => {
-    // A rule the mapping does not know: the database refuses the row with a check violation.
+  test("isolates rows the database refuses despite validation into dead letters, wherever they sit, and ingest goes on", async () => {
+    // A rule the mapping does not know (a value too long for an index cannot happen: text fields
+    // are capped at 255 characters), so the database refuses these rows with a check violation.
     await db.sql`alter table auction_outcomes add constraint test_refuses_poison check (user_id <> 'poison-user')`;
     try {
-      const topic = await createTopic("poison", 1);
-      const sent = outcomes("poison", 200, 13);
-      sent[137]!.user_id = "poison-user";
-      await produce(topic, sent.map(asMessage));
+      const topic = await createTopic("poison", 2);
+      const poisonAt = new Set(["0:0", "0:137", "0:138", "0:199", "1:50"]);
+      const first = outcomes("poison", 400, 13).map((outcome, i) => {
+        const partition = i % 2;
+        const offset = Math.floor(i / 2);
+        if (poisonAt.has(`${partition}:${offset}`)) outcome.user_id = "poison-user";
+        return { ...asMessage(outcome), partition };
+      });
+      const poisoned = first.filter((m) => JSON.parse(m.value as string).user_id === "poison-user");
+      expect(poisoned).toHaveLength(poisonAt.size);
+      // Validation lets them through: only the database knows the rule.
+      for (const message of poisoned) expect(parseOutcomeMessage(Buffer.from(message.value as string), new Date().toISOString()).ok).toBe(true);
+      await produce(topic, first);
       const { consumer, group } = await consume(topic);
+      await waitForCommittedToEnd(group, topic);
+      expect(await countRows()).toBe(400 - poisonAt.size);
+
+      // The same consumer keeps going: a later stream with one more poison row is stored too.
+      const later = outcomes("poison-later", 60, 17).map((outcome, i) => {
+        if (i === 30) outcome.user_id = "poison-user";
+        return { ...asMessage(outcome), partition: 1 };
+      });
+      await produce(topic, later);
       await waitForCommittedToEnd(group, topic);
       await stop(consumer);
 
-      expect(await countRows()).toBe(199);
-      const letters = await db.sql<{ offset: string; reason: string }[]>`select "offset", reason from dead_letters`;
-      expect(letters).toHaveLength(1);
-      expect(letters[0]!.offset).toBe("137");
-      expect(letters[0]!.reason).toStartWith("database refused the row: ");
-      expect(letters[0]!.reason).toContain("test_refuses_poison");
-      expect(letters[0]!.reason).toEndWith("[SQLSTATE 23514]");
-      expect(consumer.handle.stats).toMatchObject({ totalMessages: 200, successCount: 199, errorCount: 1 });
+      expect(await countRows()).toBe(400 - poisonAt.size + 59);
+      const letters = await db.sql<{ partition: number; offset: string; reason: string }[]>`
+        select "partition", "offset", reason from dead_letters order by "partition", "offset"::bigint`;
+      expect(letters.map((l) => `${l.partition}:${l.offset}`)).toEqual([...poisonAt, "1:230"].sort((a, b) => a.localeCompare(b, "en", { numeric: true })));
+      for (const letter of letters) {
+        expect(letter.reason).toStartWith("database refused the row: ");
+        expect(letter.reason).toContain("test_refuses_poison");
+        expect(letter.reason).toEndWith("[SQLSTATE 23514]");
+      }
+      const [poisonRows] = await db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes where user_id = 'poison-user'`;
+      expect(poisonRows!.count).toBe("0");
+      // Refused rows are not connection failures: nothing was retried, every batch committed once.
+      expect(consumer.handle.stats).toMatchObject({ totalMessages: 460, successCount: 454, duplicateCount: 0, errorCount: 6, dbRetries: 0 });
     } finally {
       await db.sql`alter table auction_outcomes drop constraint test_refuses_poison`;
     }

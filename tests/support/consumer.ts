@@ -16,14 +16,25 @@ export interface KafkaEnv {
   KAFKA_CONSUMER_GROUP: string;
   /** The broker's minimum: a killed member gives its partitions back after 6 s, not 30. */
   KAFKA_SESSION_TIMEOUT_MS: string;
+  /** A port of its own: consumer processes of parallel tests (and sessions) never share 9464. */
+  CONSUMER_HEALTH_PORT: string;
 }
 
-export function kafkaEnv(topic: string, group = uniqueName("group")): KafkaEnv {
+/** A port that was free a moment ago, picked synchronously (the OS chose it for a closed listener). */
+export function freePortSync(): number {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = probe.port!;
+  void probe.stop(true);
+  return port;
+}
+
+export function kafkaEnv(topic: string, group = uniqueName("group"), brokers: string[] = BROKERS): KafkaEnv {
   return {
-    KAFKA_BROKERS: BROKERS.join(","),
+    KAFKA_BROKERS: brokers.join(","),
     KAFKA_TOPIC_AUCTION_OUTCOMES: topic,
     KAFKA_CONSUMER_GROUP: group,
     KAFKA_SESSION_TIMEOUT_MS: "6000",
+    CONSUMER_HEALTH_PORT: String(freePortSync()),
   };
 }
 
@@ -110,8 +121,16 @@ export function spawnRole(role: string, args: string[], env: Record<string, stri
   };
 }
 
-export function spawnConsumer(databaseUrl: string, env: KafkaEnv, args: string[] = []): ConsumerProcess {
-  return spawnRole("consumer", args, { DATABASE_URL: databaseUrl, ...env });
+export interface ConsumerRoleProcess extends ConsumerProcess {
+  /** Its health and metrics server: http://127.0.0.1:<healthPort>/healthz, /readyz, /metrics. */
+  healthPort: number;
+}
+
+/** The consumer role as a process, on a health port of its own (two processes of one env never collide). */
+export function spawnConsumer(databaseUrl: string, env: KafkaEnv, args: string[] = []): ConsumerRoleProcess {
+  const healthPort = freePortSync();
+  const spawned = spawnRole("consumer", args, { DATABASE_URL: databaseUrl, ...env, CONSUMER_HEALTH_PORT: String(healthPort) });
+  return { ...spawned, healthPort };
 }
 
 export const stopLine = (lines: LogLine[]) => lines.find((line) => line.message === "Kafka consumer stopped");
