@@ -161,7 +161,7 @@ function apiQueries(ctx: { heavyUser: string; heavySite: string; deepPage: numbe
 // ---------------------------------------------------------------------------------------------
 // The API process.
 
-async function startApi(database: string, port: number, logLevel: string, outDir: string) {
+export async function startApi(database: string, port: number, logLevel: string, outDir: string) {
   const api = Bun.spawn([process.execPath, "run", "src/main.ts", "api"], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: urlFor(database), PORT: String(port), LOG_LEVEL: logLevel },
