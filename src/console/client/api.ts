@@ -50,46 +50,15 @@ export async function apiGet<T>(path: string, params: Params = {}): Promise<T> {
   return body as T;
 }
 
-// The shapes of the answers the console reads (see /swagger for the full documents).
-export interface OutcomeRecord {
-  id: number;
-  bid_id: string;
-  user_id: string;
-  site_domain: string | null;
-  win_status: boolean;
-  win_price: string;
-  bid_price: string;
-  currency: string;
-  enriched: boolean;
-  timestamp: string;
-  auction_timestamp: string | null;
-  user_interests: unknown[];
-  is_winner: boolean;
-  profit_margin: number;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface OutcomeDetail extends OutcomeRecord {
-  raw_data: unknown;
-}
+// The shapes of the answers the console reads: the API's own TypeBox types (type-only, erased
+// from the bundle), so the console cannot drift from what the API documents.
+export type { OutcomeDetail, OutcomeRecord, OutcomeStats as Stats } from "../../outcomes/outcomes.schema";
 
 export interface Page<T> {
   count: number;
   next: string | null;
   previous: string | null;
   results: T[];
-}
-
-export interface Stats {
-  total_outcomes: number;
-  total_wins: number;
-  total_losses: number;
-  total_revenue: number;
-  average_win_price: number;
-  average_bid_price: number;
-  enriched_count: number;
-  win_rate: number;
 }
 
 export interface SeriesPoint {
