@@ -42,6 +42,8 @@ export interface Config {
   maxUrlLength: number;
   /** Longest a request may take before it is answered 503, whatever it waits on (a pool queue, a dead socket). */
   apiRequestTimeoutMs: number;
+  /** How long an aggregate answer may be served from memory at most (0: never); a change drops it at once. */
+  aggregateCacheTtlMs: number;
   consumerHealthPort: number;
   /** Values that must never appear in a log line or an error body. */
   secrets: string[];
@@ -181,6 +183,7 @@ export function loadConfig(env: Env): Config {
     apiMaxInflight: readInt(env, "API_MAX_INFLIGHT", 64, 1, 100_000),
     maxUrlLength: readInt(env, "MAX_URL_LENGTH", 4096, 256, 65_536),
     apiRequestTimeoutMs: readInt(env, "API_REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
+    aggregateCacheTtlMs: readInt(env, "AGGREGATE_CACHE_TTL_MS", 2000, 0, 3_600_000),
     consumerHealthPort: readPort(env, "CONSUMER_HEALTH_PORT", 9464),
     secrets: [db.password, secretKey, ...apiTokens].filter((secret) => secret.length >= 4),
   };

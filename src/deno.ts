@@ -4,6 +4,7 @@
 // The demo and produce-sample roles stay Bun-only (`bun run start …`).
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { createSql } from "./db/client.ts";
+import { startChangeFeed } from "./db/change-feed.ts";
 import { applyMigrations, ensureDatabase, MigrationError } from "./db/migrate.ts";
 import { createApp } from "./api/app.ts";
 import { runConsumerRole } from "./ingest/consumer-role.ts";
@@ -14,7 +15,8 @@ type Role = (config: Config, log: Logger, args: string[]) => Promise<number>;
 
 async function runApi(config: Config, log: Logger): Promise<number> {
   const sql = createSql(config.db, { applicationName: "helios-analytics-api" });
-  const app = createApp({ config, sql, log });
+  const changes = config.aggregateCacheTtlMs > 0 ? startChangeFeed(config.db, log) : undefined;
+  const app = createApp({ config, sql, log, changes });
   const server = serve({ port: config.port, fetch: app.fetch });
   log.info("API listening", { port: server.port, runtime: "deno", allowed_hosts: config.allowedHosts });
   const signal = await new Promise<string>((resolve) => {
@@ -26,6 +28,7 @@ async function runApi(config: Config, log: Logger): Promise<number> {
   log.info("Shutting down", { signal });
   // Stop accepting, let in-flight requests finish, then close the pool.
   await server.stop();
+  await changes?.close();
   await sql.end({ timeout: 5 });
   return 0;
 }

@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig, type Config } from "./config";
 import { createLogger, type Logger } from "./log";
 import { createSql } from "./db/client";
+import { startChangeFeed } from "./db/change-feed";
 import { applyMigrations, ensureDatabase, migrationStatus, MigrationError } from "./db/migrate";
 import { runConsumerRole } from "./ingest/consumer-role";
 import { runProduceSample } from "./ingest/produce-sample";
@@ -14,7 +15,8 @@ async function runApi(config: Config, log: Logger): Promise<void> {
   // (about 20 MiB of the consumer's resident memory).
   const { createApp } = await import("./api/app");
   const sql = createSql(config.db, { applicationName: "helios-analytics-api" });
-  const app = createApp({ config, sql, log });
+  const changes = config.aggregateCacheTtlMs > 0 ? startChangeFeed(config.db, log) : undefined;
+  const app = createApp({ config, sql, log, changes });
   const server = serve({ port: config.port, fetch: app.fetch, maxRequestBodySize: 64 * 1024 });
   log.info("API listening", { port: server.port, allowed_hosts: config.allowedHosts });
   if (config.apiTokens.length === 0) {
@@ -23,6 +25,7 @@ async function runApi(config: Config, log: Logger): Promise<void> {
   await onTermination(log, async () => {
     // Stop accepting, let in-flight requests finish, then close the pool.
     await server.stop();
+    await changes?.close();
     await sql.end({ timeout: 5 });
   });
 }

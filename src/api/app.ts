@@ -18,11 +18,15 @@ import { apiMetrics, createApiMetrics, instrumentedSql } from "../metrics/api-me
 import { security } from "./security";
 import { requestLimits } from "./limits";
 import { swaggerUi } from "./swagger-ui";
+import type { ChangeSignal } from "../db/change-feed";
+import { AggregateCache } from "../outcomes/aggregate-cache";
 
 export interface AppDeps {
   config: Config;
   sql: Sql;
   log: Logger;
+  /** Moves when auction_outcomes changes; without it aggregate answers are never kept in memory. */
+  changes?: ChangeSignal;
 }
 
 function hostAllowed(allowed: string[], hostHeader: string | null): boolean {
@@ -52,10 +56,14 @@ function isUnavailable(error: unknown): boolean {
   return ["ECONNREFUSED", "ECONNRESET", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01", "57P03", "53300", "57014", "3D000"].includes(code);
 }
 
-export function createApp({ config, sql, log }: AppDeps) {
+export function createApp({ config, sql, log, changes }: AppDeps) {
   // Every route below gets the same pool with its queries counted for the db_pool_* gauges.
   const metrics = createApiMetrics(sql.options.max);
   sql = instrumentedSql(sql, metrics);
+  const aggregates = new AggregateCache(changes, {
+    ttlMs: config.aggregateCacheTtlMs,
+    onLookup: (outcome) => metrics.cacheLookups.inc({ outcome }),
+  });
   const started = new WeakMap<Request, number>();
   const logRequest = (request: Request, status: number) => {
     const began = started.get(request);
@@ -149,7 +157,7 @@ export function createApp({ config, sql, log }: AppDeps) {
       },
     })
     .use(healthRoutes(sql))
-    .use(outcomesRoutes(sql))
+    .use(outcomesRoutes(sql, aggregates))
     .use(deadLettersRoutes(sql))
     .use(ingestStatusRoutes(sql))
     .use(consoleRoutes());

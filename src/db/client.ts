@@ -15,6 +15,8 @@ export interface ClientOptions {
   applicationName?: string;
   /** Statement timeout for this pool in ms; 0 disables it. */
   statementTimeoutMs?: number;
+  /** A connection that holds a LISTEN: never closed for idleness or age, told of NOTIFYs and of its own end. */
+  listener?: { onnotify: (channel: string, payload: string) => void; onclose: () => void };
 }
 
 export function createSql(db: DatabaseConfig, options: ClientOptions = {}): Sql {
@@ -35,6 +37,8 @@ export function createSql(db: DatabaseConfig, options: ClientOptions = {}): Sql 
       application_name: options.applicationName ?? "helios-analytics",
       statement_timeout: options.statementTimeoutMs ?? db.statementTimeoutMs,
     },
+    // 0: no idle or age limit (postgres.js skips a timer of 0 s).
+    ...(options.listener ? { idle_timeout: 0, max_lifetime: 0, ...options.listener } : {}),
   } as const;
   const sql = db.url
     ? postgres(db.url, { ...common, ...(options.database ? { database: options.database } : {}) })

@@ -6,6 +6,7 @@
 //   http_requests_in_flight                               gauge
 //   db_pool_connections_in_use / _idle / _max             gauges (see db-pool.ts for how they are counted)
 //   db_queries_in_flight                                  gauge
+//   aggregate_cache_lookups_total{outcome}                counter (hit | miss | bypass)
 //   + process metrics from registry.ts
 //
 // `route` is the template the router matched (/api/outcomes/:id/), never the raw path, so the
@@ -27,6 +28,7 @@ export interface ApiMetrics {
   duration: Histogram<RequestLabels>;
   inFlight: Gauge;
   queries: QueryCounter;
+  cacheLookups: Counter<"outcome">;
 }
 
 /** Registers the API's metrics for a pool of `poolMax` connections in a fresh registry. */
@@ -83,6 +85,12 @@ export function createApiMetrics(poolMax: number): ApiMetrics {
       registers,
     }),
     inFlight: new Gauge({ name: "http_requests_in_flight", help: "HTTP requests being handled now.", registers }),
+    cacheLookups: new Counter({
+      name: "aggregate_cache_lookups_total",
+      help: "Aggregate answers asked for (stats, daily stats, counts, series, top): hit from memory, miss (queried), bypass (cache off or change feed not listening).",
+      labelNames: ["outcome"],
+      registers,
+    }),
   };
 }
 

@@ -11,6 +11,7 @@ import {
 } from "./outcomes.paging";
 import { findOutcome, listOutcomesAfter, listOutcomesPage, type OutcomeRow } from "./outcomes.repository";
 import { countOutcomes, dailyStats, outcomeStats, timeSeries, topBy } from "./outcomes.aggregates";
+import { AggregateCache } from "./aggregate-cache";
 import { renderDailyStat, renderOutcome, renderOutcomeDetail, renderStats, renderTopEntry } from "./outcomes.render";
 import { checkBucketCount, closeSpan, fillSeries, requestedSpan } from "./outcomes.series";
 import {
@@ -24,35 +25,38 @@ const errorResponses = {
   404: json(ErrorBody, "Not found, or a page past the end."),
 };
 
-async function listPage(sql: Sql, request: Request, query: ListQuery, filters: Filters): Promise<OutcomePage> {
+/** The exact number of outcomes matching `filters` (the list envelope's `count`). */
+type Counter = (filters: Filters) => Promise<number>;
+
+async function listPage(sql: Sql, count: Counter, request: Request, query: ListQuery, filters: Filters): Promise<OutcomePage> {
   const keys = parseOrdering(query.ordering);
   const pageSize = query.page_size ? Number(query.page_size) : DEFAULT_PAGE_SIZE;
   const url = absoluteUrl(request);
-  if (query.cursor !== undefined) return cursorPage(sql, url, filters, keys, query.cursor, pageSize);
+  if (query.cursor !== undefined) return cursorPage(sql, count, url, filters, keys, query.cursor, pageSize);
   const page = query.page ? Number(query.page) : 1;
   const offset = (page - 1) * pageSize;
   if (offset > MAX_OFFSET) {
     // A page past the end stays the original's 404, however far; only a real deep page is refused.
-    if ((await countOutcomes(sql, filters)) <= offset) throw new ApiError(404, "Invalid page.");
+    if ((await count(filters)) <= offset) throw new ApiError(404, "Invalid page.");
     throw new ApiError(400, "Invalid query parameter: page.", {
       page: [`page ${page} × page_size ${pageSize} skips more than ${MAX_OFFSET} rows: expected a smaller page, or keyset pagination with cursor=.`],
     });
   }
-  const [count, rows] = await Promise.all([countOutcomes(sql, filters), listOutcomesPage(sql, filters, keys, pageSize, offset)]);
+  const [total, rows] = await Promise.all([count(filters), listOutcomesPage(sql, filters, keys, pageSize, offset)]);
   if (rows.length === 0 && page > 1) throw new ApiError(404, "Invalid page.");
   return {
-    count,
-    next: offset + rows.length < count ? withParams(url, { page: String(page + 1) }) : null,
+    count: total,
+    next: offset + rows.length < total ? withParams(url, { page: String(page + 1) }) : null,
     previous: page > 1 ? withParams(url, { page: page === 2 ? null : String(page - 1) }) : null,
     results: rows.map(renderOutcome),
   };
 }
 
-async function cursorPage(sql: Sql, url: URL, filters: Filters, keys: OrderKey[], text: string, pageSize: number): Promise<OutcomePage> {
+async function cursorPage(sql: Sql, count: Counter, url: URL, filters: Filters, keys: OrderKey[], text: string, pageSize: number): Promise<OutcomePage> {
   const cursor = text === "" ? null : decodeCursor(text, keys);
   // One extra row tells whether there is more in the direction of travel.
-  const [count, fetched] = await Promise.all([
-    countOutcomes(sql, filters),
+  const [total, fetched] = await Promise.all([
+    count(filters),
     listOutcomesAfter(sql, filters, keys, cursor, pageSize + 1),
   ]);
   const backwards = cursor !== null && !cursor.forward;
@@ -63,14 +67,18 @@ async function cursorPage(sql: Sql, url: URL, filters: Filters, keys: OrderKey[]
   const hasNext = backwards ? true : more;
   const hasPrevious = cursor === null ? false : backwards ? more : true;
   return {
-    count,
+    count: total,
     next: hasNext ? link(rows[rows.length - 1], true) : null,
     previous: hasPrevious ? link(rows[0], false) : null,
     results: rows.map(renderOutcome),
   };
 }
 
-export function outcomesRoutes(sql: Sql) {
+/** `cache` keeps aggregate answers until the data changes; the default keeps nothing. */
+export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.disabled()) {
+  // Keys are the question asked: its kind and every argument, filters included.
+  const cached = <T>(kind: string, args: unknown[], compute: () => Promise<T>) => cache.answer(`${kind} ${JSON.stringify(args)}`, compute);
+  const count: Counter = (filters) => cached("count", [filters], () => countOutcomes(sql, filters));
   const listDoc = (summary: string) => ({
     summary,
     parameters: openApiQueryParameters(OutcomeListQuery),
@@ -87,7 +95,7 @@ export function outcomesRoutes(sql: Sql) {
       "/api/outcomes/",
       async ({ request }) => {
         const query = validateQuery(OutcomeListQuery, new URL(request.url).searchParams);
-        return listPage(sql, request, query, parseFilters(query));
+        return listPage(sql, count, request, query, parseFilters(query));
       },
       { detail: { tags: ["outcomes"], ...listDoc("List auction outcomes (also the legacy health probe)") } },
     )
@@ -95,7 +103,7 @@ export function outcomesRoutes(sql: Sql) {
       "/api/outcomes/winners/",
       async ({ request }) => {
         const query = validateQuery(OutcomeListQuery, new URL(request.url).searchParams);
-        return listPage(sql, request, query, winnersOf(parseFilters(query)));
+        return listPage(sql, count, request, query, winnersOf(parseFilters(query)));
       },
       { detail: { tags: ["outcomes"], ...listDoc("List won auctions") } },
     )
@@ -103,7 +111,8 @@ export function outcomesRoutes(sql: Sql) {
       "/api/outcomes/stats/",
       async ({ request }) => {
         const query = validateQuery(OutcomeFilterQuery, new URL(request.url).searchParams);
-        return renderStats(await outcomeStats(sql, parseFilters(query)));
+        const filters = parseFilters(query);
+        return renderStats(await cached("stats", [filters], () => outcomeStats(sql, filters)));
       },
       { detail: { tags: ["outcomes"], ...filterDoc("Totals, revenue, averages and win rate", OutcomeStats, "Aggregate figures over the filtered outcomes.") } },
     )
@@ -111,7 +120,8 @@ export function outcomesRoutes(sql: Sql) {
       "/api/outcomes/daily_stats/",
       async ({ request }) => {
         const query = validateQuery(OutcomeFilterQuery, new URL(request.url).searchParams);
-        return (await dailyStats(sql, parseFilters(query))).map(renderDailyStat);
+        const filters = parseFilters(query);
+        return (await cached("daily", [filters], () => dailyStats(sql, filters))).map(renderDailyStat);
       },
       { detail: { tags: ["outcomes"], ...filterDoc("Per UTC day: totals, wins, revenue, average win price", DailyStats, "One entry per UTC day with outcomes, newest first.") } },
     )
@@ -123,7 +133,7 @@ export function outcomesRoutes(sql: Sql) {
         const interval = query.interval === "hour" ? "hour" : "day";
         const requested = requestedSpan(filters, interval);
         checkBucketCount(requested, interval);
-        const rows = await timeSeries(sql, filters, interval);
+        const rows = await cached("series", [filters, interval], () => timeSeries(sql, filters, interval));
         const span = closeSpan(requested, rows, interval);
         if (span) checkBucketCount(span, interval);
         return { interval, results: span ? fillSeries(rows, span, interval) : [] };
@@ -142,7 +152,9 @@ export function outcomesRoutes(sql: Sql) {
       async ({ request }): Promise<TopList> => {
         const query = validateQuery(TopQuery, new URL(request.url).searchParams);
         const by = query.by === "user_id" ? "user_id" : "site_domain";
-        const rows = await topBy(sql, parseFilters(query), by, query.limit ? Number(query.limit) : 10);
+        const filters = parseFilters(query);
+        const limit = query.limit ? Number(query.limit) : 10;
+        const rows = await cached("top", [filters, by, limit], () => topBy(sql, filters, by, limit));
         return { by, results: rows.map(renderTopEntry) };
       },
       {

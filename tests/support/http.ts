@@ -2,12 +2,13 @@
 import { createApp } from "../../src/api/app";
 import type { Config } from "../../src/config";
 import type { Sql } from "../../src/db/client";
+import type { ChangeSignal } from "../../src/db/change-feed";
 import { createLogger, type Logger } from "../../src/log";
 
 export const BASE = "http://localhost";
 
-export function testApp(config: Config, sql: Sql, log: Logger = createLogger("ERROR")) {
-  const app = createApp({ config, sql, log });
+export function testApp(config: Config, sql: Sql, log: Logger = createLogger("ERROR"), changes?: ChangeSignal) {
+  const app = createApp({ config, sql, log, changes });
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const response = await app.handle(new Request(BASE + path, { headers }));
     const text = await response.text();
