@@ -42,7 +42,7 @@ export interface Config {
   maxUrlLength: number;
   /** Longest a request may take before it is answered 503, whatever it waits on (a pool queue, a dead socket). */
   apiRequestTimeoutMs: number;
-  /** How long an aggregate answer may be served from memory at most (0: never); a change drops it at once. */
+  /** After this long a kept aggregate answer is queried again (0: nothing kept); a notified change drops it at once. */
   aggregateCacheTtlMs: number;
   consumerHealthPort: number;
   /** Values that must never appear in a log line or an error body. */

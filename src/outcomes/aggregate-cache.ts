@@ -3,9 +3,10 @@
 // the answer cannot change, so only the first asker pays for the query.
 //
 // An answer is served from memory only while the change feed is listening and has not moved since
-// the query behind the answer started, and for at most `ttlMs` after that start (a backstop for a
-// feed that is silently deaf, e.g. behind a transaction-pooling proxy that drops notifications).
-// Concurrent askers of the same question share one query.
+// the query behind the answer started. After `ttlMs` it is queried again anyway (a backstop for a
+// feed that is silently deaf, e.g. behind a transaction-pooling proxy that drops notifications);
+// while that refresh runs, askers still get the kept answer, since no change was notified. So a
+// deaf feed delays a change by at most ttlMs plus one query. Concurrent askers share one query.
 import type { ChangeSignal } from "../db/change-feed";
 
 export type CacheOutcome = "hit" | "miss" | "bypass";
@@ -23,6 +24,9 @@ interface Entry {
   startedAt: number;
   answer: Promise<unknown>;
   weight: number;
+  settled: boolean;
+  /** The entry that will replace this one once its query is done (set while refreshing). */
+  refresh?: Entry;
 }
 
 /** 50,000 rows of a few hundred bytes each: tens of MiB at worst, far under the API's memory budget. */
@@ -62,32 +66,59 @@ export class AggregateCache {
     const version = signal.version;
     const now = this.now();
     const entry = this.entries.get(key);
-    if (entry && entry.version === version && now - entry.startedAt < this.ttlMs) {
+    if (entry && entry.version === version) {
+      if (now - entry.startedAt < this.ttlMs || !entry.settled) {
+        this.onLookup("hit");
+        return entry.answer as Promise<T>;
+      }
+      // Past its age but nothing was notified: refresh behind the kept answer.
+      if (!entry.refresh) entry.refresh = this.query(key, version, now, compute, entry);
       this.onLookup("hit");
       return entry.answer as Promise<T>;
     }
     this.onLookup("miss");
-    const answer = compute();
-    const fresh: Entry = { version, startedAt: now, answer, weight: 1 };
+    const fresh = this.query(key, version, now, compute);
     this.remove(key);
     this.entries.set(key, fresh);
     this.weight += fresh.weight;
-    answer.then(
+    this.evictOverWeight();
+    return fresh.answer as Promise<T>;
+  }
+
+  /** Runs `compute`; its entry is kept (or replaces `replacing`) only if no change was notified meanwhile. */
+  private query(key: string, version: number, now: number, compute: () => Promise<unknown>, replacing?: Entry): Entry {
+    const signal = this.signal!;
+    const entry: Entry = { version, startedAt: now, answer: compute(), weight: 1, settled: false };
+    entry.answer.then(
       (value) => {
-        if (this.entries.get(key) !== fresh) return;
+        entry.settled = true;
+        entry.weight = Array.isArray(value) ? Math.max(1, value.length) : 1;
+        const current = this.entries.get(key);
         // The data moved (or the feed went deaf) while the query ran: do not keep what it saw.
-        if (signal.version !== version || !signal.listening) return this.remove(key);
-        const weight = Array.isArray(value) ? Math.max(1, value.length) : 1;
-        this.weight += weight - fresh.weight;
-        fresh.weight = weight;
+        const stillTrue = signal.version === version && signal.listening;
+        if (replacing) {
+          if (current !== replacing) return;
+          replacing.refresh = undefined;
+          if (!stillTrue) return;
+          this.remove(key);
+          this.entries.set(key, entry);
+          this.weight += entry.weight;
+        } else {
+          if (current !== entry) return;
+          if (!stillTrue) return this.remove(key);
+          this.weight += entry.weight - 1;
+        }
         this.evictOverWeight();
       },
       () => {
-        if (this.entries.get(key) === fresh) this.remove(key);
+        if (replacing) {
+          if (this.entries.get(key) === replacing) replacing.refresh = undefined;
+        } else if (this.entries.get(key) === entry) {
+          this.remove(key);
+        }
       },
     );
-    this.evictOverWeight();
-    return answer;
+    return entry;
   }
 
   private remove(key: string): void {
