@@ -137,13 +137,17 @@ async function runConsumer(options: {
             consumer.kill("SIGTERM");
             await consumer.exited;
           }
-          watch.stop();
+          // The last reading before exit (every 100 ms) also covers the shutdown's peak.
+          const atExit = watch.stop();
           const usage = consumer.resourceUsage();
           return {
             totalMs: done - started,
             steadyMs: done - (firstRowAt ?? started),
             cpuSeconds: sample.cpuSeconds,
-            peakRssMiB: Math.max(sample.peakRssMiB, usage ? usage.maxRSS / 1024 / 1024 : 0),
+            // VmHWM of the consumer's own address space only. rusage's maxRSS is not its peak: Linux
+            // carries the parent's resident set at fork into the child's maxrss (kept across exec),
+            // so it reported this harness's 300–400 MiB after producing a topic as the consumer's.
+            peakRssMiB: atExit.peakRssMiB,
             exitCode: consumer.exitCode,
             cpuSecondsAtExit: usage ? Number(usage.cpuTime.total) / 1e6 : null,
           };

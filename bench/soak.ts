@@ -10,6 +10,8 @@
 // 3. wrk rotates over six endpoints and counts 5xx apart from other non-2xx in a Lua hook; every
 //    --sample-interval seconds the RSS of both processes and the stored row count are recorded.
 // 4. After wrk stops, the consumer catches up (bounded): rows must equal seed + produced exactly.
+// 5. Flat memory: the median and the peak RSS of the later half of the post-warm-up readings are
+//    within 10% of the earlier half's, for both processes (bench/rss-growth.ts says why not two readings).
 import { join } from "node:path";
 import { CompressionTypes, Kafka, logLevel } from "kafkajs";
 import type { Sql } from "../src/db/client";
@@ -21,6 +23,7 @@ import {
   ROOT, adminSql, benchSql, checkQuiet, dropDatabase, freePort, freshDatabase, machineFacts, runDirectory, say, urlFor,
 } from "./environment";
 import { sampleProcess } from "./process-sampler";
+import { rssGrowth, type RssGrowth } from "./rss-growth";
 import { appendResults, benchLine, commandLine, machineSection, markdownTable } from "./results";
 import { ensureWrk, runWrk } from "./wrk";
 
@@ -33,6 +36,11 @@ interface Sample {
   atS: number;
   apiRssMiB: number;
   consumerRssMiB: number;
+  /** From each process's /metrics: JS heap in use and memory held outside it (Buffers), MiB. */
+  apiHeapMiB: number | null;
+  apiExternalMiB: number | null;
+  consumerHeapMiB: number | null;
+  consumerExternalMiB: number | null;
   rows: number;
   produced: number;
 }
@@ -200,31 +208,21 @@ async function rowCount(sql: Sql): Promise<number> {
   return Number(row!.value);
 }
 
-/** Growth from the first sample at or after the warm-up to the last sample, in percent. */
-export function rssGrowthPct(samples: Sample[], warmupS: number, pick: (s: Sample) => number): { fromS: number; pct: number } {
-  const base = samples.find((s) => s.atS >= warmupS) ?? samples[0]!;
-  const last = samples[samples.length - 1]!;
-  return { fromS: base.atS, pct: pick(base) > 0 ? ((pick(last) - pick(base)) / pick(base)) * 100 : 0 };
-}
-
-/**
- * Informational, not the verdict: median of the later half of the post-warm-up samples against
- * the earlier half. A GC heap breathes by tens of MiB between two readings; a leak moves the median.
- */
-export function rssTrendPct(samples: Sample[], warmupS: number, pick: (s: Sample) => number): number {
-  const values = samples.filter((s) => s.atS >= warmupS).map(pick);
-  if (values.length < 4) return 0;
-  const median = (xs: number[]) => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  };
-  const half = Math.floor(values.length / 2);
-  const early = median(values.slice(0, half));
-  return early > 0 ? ((median(values.slice(values.length - half)) - early) / early) * 100 : 0;
-}
-
 const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** The process metrics a component exports (prom-client defaults), MiB; null when not scraped. */
+async function processMemory(port: number): Promise<{ heapMiB: number | null; externalMiB: number | null }> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+    const value = (name: string) => {
+      const match = new RegExp(`^${name} ([0-9.e+]+)$`, "m").exec(text);
+      return match ? round1(Number(match[1]) / 1024 / 1024) : null;
+    };
+    return { heapMiB: value("nodejs_heap_size_used_bytes"), externalMiB: value("nodejs_external_memory_bytes") };
+  } catch {
+    return { heapMiB: null, externalMiB: null };
+  }
+}
 
 export async function benchSoak(args: string[]): Promise<number> {
   const flags = parseFlags(args, {
@@ -276,6 +274,7 @@ export async function benchSoak(args: string[]): Promise<number> {
       const port = freePort();
       const api = await startApi(database, port, flags.str("log-level"), outDir);
       children.push({ name: "api", proc: api });
+      const consumerHealthPort = freePort();
       const consumer = Bun.spawn([process.execPath, "run", "src/main.ts", "consumer"], {
         cwd: ROOT,
         env: {
@@ -285,7 +284,7 @@ export async function benchSoak(args: string[]): Promise<number> {
           KAFKA_TOPIC_AUCTION_OUTCOMES: topic,
           KAFKA_CONSUMER_GROUP: `helios-soak-${runId}`,
           LOG_LEVEL: flags.str("log-level"),
-          CONSUMER_HEALTH_PORT: String(freePort()),
+          CONSUMER_HEALTH_PORT: String(consumerHealthPort),
         },
         stdout: Bun.file(join(outDir, "consumer.stdout.log")),
         stderr: Bun.file(join(outDir, "consumer.stderr.log")),
@@ -303,10 +302,15 @@ export async function benchSoak(args: string[]): Promise<number> {
         const apiNow = sampleProcess(api.pid);
         const consumerNow = sampleProcess(consumer.pid);
         if (!apiNow || !consumerNow) throw new Error(`the ${!apiNow ? "API" : "consumer"} exited during the soak (logs in ${outDir})`);
+        const [apiMemory, memory] = await Promise.all([processMemory(port), processMemory(consumerHealthPort)]);
         const sample = {
           atS: Math.round((performance.now() - started) / 1000),
           apiRssMiB: round1(apiNow.rssMiB),
           consumerRssMiB: round1(consumerNow.rssMiB),
+          apiHeapMiB: apiMemory.heapMiB,
+          apiExternalMiB: apiMemory.externalMiB,
+          consumerHeapMiB: memory.heapMiB,
+          consumerExternalMiB: memory.externalMiB,
           rows: (await rowCount(sql)) - seedRows,
           produced: producer!.produced(),
         };
@@ -356,9 +360,11 @@ export async function benchSoak(args: string[]): Promise<number> {
 
       const loadStart = samples[0]!;
       const ingestRate = (loadEnd.rows - loadStart.rows) / Math.max(1, loadEnd.atS - loadStart.atS);
-      const apiGrowth = rssGrowthPct(samples, warmupS, (s) => s.apiRssMiB);
-      const consumerGrowth = rssGrowthPct(samples, warmupS, (s) => s.consumerRssMiB);
-      const rssFlat = apiGrowth.pct < RSS_GROWTH_LIMIT_PCT && consumerGrowth.pct < RSS_GROWTH_LIMIT_PCT;
+      const growthOf = (pick: (s: Sample) => number) => rssGrowth(samples.map((s) => [s.atS, pick(s)] as const), warmupS);
+      const apiGrowth = growthOf((s) => s.apiRssMiB);
+      const consumerGrowth = growthOf((s) => s.consumerRssMiB);
+      const flat = (g: RssGrowth) => g.medianPct < RSS_GROWTH_LIMIT_PCT && g.peakPct < RSS_GROWTH_LIMIT_PCT;
+      const rssFlat = flat(apiGrowth) && flat(consumerGrowth);
       const passed = counts.serverErrors === 0 && rssFlat && exactlyOnce;
 
       const figures = {
@@ -374,12 +380,14 @@ export async function benchSoak(args: string[]): Promise<number> {
         socket_errors: http.errors - counts.serverErrors - counts.otherNon2xx,
         api_rss_start_mb: samples.find((s) => s.atS === apiGrowth.fromS)!.apiRssMiB,
         api_rss_end_mb: loadEnd.apiRssMiB,
-        api_rss_growth_pct: round1(apiGrowth.pct),
+        api_rss_median_growth_pct: round1(apiGrowth.medianPct),
+        api_rss_peak_growth_pct: round1(apiGrowth.peakPct),
+        api_rss_first_last_pct: round1(apiGrowth.firstLastPct),
         consumer_rss_start_mb: samples.find((s) => s.atS === consumerGrowth.fromS)!.consumerRssMiB,
         consumer_rss_end_mb: loadEnd.consumerRssMiB,
-        consumer_rss_growth_pct: round1(consumerGrowth.pct),
-        api_rss_trend_pct: round1(rssTrendPct(samples, warmupS, (s) => s.apiRssMiB)),
-        consumer_rss_trend_pct: round1(rssTrendPct(samples, warmupS, (s) => s.consumerRssMiB)),
+        consumer_rss_median_growth_pct: round1(consumerGrowth.medianPct),
+        consumer_rss_peak_growth_pct: round1(consumerGrowth.peakPct),
+        consumer_rss_first_last_pct: round1(consumerGrowth.firstLastPct),
         warmup_s: consumerGrowth.fromS,
         produced,
         ingested_during_load: loadEnd.rows,
@@ -412,18 +420,22 @@ export async function benchSoak(args: string[]): Promise<number> {
                 ["latency p50 / p99 / max", `${counts.p50Ms} / **${counts.p99Ms}** / ${counts.maxMs} ms`],
                 ["5xx", `**${counts.serverErrors}**`],
                 ["other non-2xx / socket errors", `${counts.otherNon2xx} / ${figures.socket_errors}`],
-                [`API RSS growth after warm-up (t=${apiGrowth.fromS} s → ${loadEnd.atS} s)`, `**${figures.api_rss_growth_pct}%** (${figures.api_rss_start_mb} → ${figures.api_rss_end_mb} MiB)`],
-                [`consumer RSS growth after warm-up (t=${consumerGrowth.fromS} s → ${loadEnd.atS} s)`, `**${figures.consumer_rss_growth_pct}%** (${figures.consumer_rss_start_mb} → ${figures.consumer_rss_end_mb} MiB)`],
-                ["RSS trend, median of the later vs the earlier half of the post-warm-up samples (informational)", `API ${figures.api_rss_trend_pct}%, consumer ${figures.consumer_rss_trend_pct}%`],
+                [`API RSS growth after warm-up (t=${apiGrowth.fromS} s → ${loadEnd.atS} s), later half against earlier: median / peak`, `**${figures.api_rss_median_growth_pct}% / ${figures.api_rss_peak_growth_pct}%**`],
+                [`consumer RSS growth after warm-up (t=${consumerGrowth.fromS} s → ${loadEnd.atS} s), later half against earlier: median / peak`, `**${figures.consumer_rss_median_growth_pct}% / ${figures.consumer_rss_peak_growth_pct}%**`],
+                ["RSS last reading against first after warm-up (informational: two points of the GC cycle)", `API ${figures.api_rss_first_last_pct}% (${figures.api_rss_start_mb} → ${figures.api_rss_end_mb} MiB), consumer ${figures.consumer_rss_first_last_pct}% (${figures.consumer_rss_start_mb} → ${figures.consumer_rss_end_mb} MiB)`],
                 ["ingested during the load", `${loadEnd.rows.toLocaleString("en")} messages, **${figures.ingest_msgs_per_s_under_load.toLocaleString("en")} msg/s**`],
                 ["exactly once after catch-up", `${exactlyOnce} (${produced.toLocaleString("en")} produced, ${ingested.toLocaleString("en")} rows, ${deadLetters} dead letters, caught up in ${figures.catch_up_s} s)`],
-                ["verdict (no 5xx, RSS growth < 10%, exactly once)", passed ? "**pass**" : "**FAIL**"],
+                ["verdict (no 5xx, RSS median and peak growth < 10% for both, exactly once)", passed ? "**pass**" : "**FAIL**"],
               ],
             ),
             "",
             markdownTable(
-              ["t (s)", "API RSS MiB", "consumer RSS MiB", "rows ingested", "messages produced"],
-              samples.map((s) => [s.atS, s.apiRssMiB, s.consumerRssMiB, s.rows.toLocaleString("en"), s.produced.toLocaleString("en")]),
+              ["t (s)", "API RSS MiB", "API heap used / external MiB", "consumer RSS MiB", "consumer heap used / external MiB", "rows ingested", "messages produced"],
+              samples.map((s) => [
+                s.atS, s.apiRssMiB, `${s.apiHeapMiB ?? "–"} / ${s.apiExternalMiB ?? "–"}`,
+                s.consumerRssMiB, `${s.consumerHeapMiB ?? "–"} / ${s.consumerExternalMiB ?? "–"}`,
+                s.rows.toLocaleString("en"), s.produced.toLocaleString("en"),
+              ]),
             ),
           ].join("\n"),
         );

@@ -138,6 +138,6 @@ describe("AggregateCache", () => {
     await Bun.sleep(0);
     expect(h.cache.size).toBe(2);
     expect(await h.cache.answer("a", h.query(["again"]))).toEqual(["again"]);
-    expect(await h.cache.answer("c", h.query(["not again"]))).toEqual([1]);
+    expect(await h.cache.answer("c", h.query([99]))).toEqual([1]);
   });
 });
