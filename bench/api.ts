@@ -14,7 +14,7 @@ import { GENERATOR_VERSION, createOutcomeGenerator, siteDomainOf, userIdOf } fro
 import { parseFlags } from "./args";
 import { copyGenerated } from "./copy-load";
 import {
-  ROOT, adminSql, benchSql, checkQuiet, configFor, databaseExists, dropDatabase, freePort, freshDatabase, machineFacts,
+  ROOT, adminSql, benchSql, checkQuiet, configFor, databaseExists, deployedRuntimeEnv, ramMiB, dropDatabase, freePort, freshDatabase, machineFacts,
   migrate, runDirectory, say, urlFor, SERVER_URL,
 } from "./environment";
 import { watchProcess } from "./process-sampler";
@@ -164,7 +164,7 @@ function apiQueries(ctx: { heavyUser: string; heavySite: string; deepPage: numbe
 export async function startApi(database: string, port: number, logLevel: string, outDir: string) {
   const api = Bun.spawn([process.execPath, "run", "src/main.ts", "api"], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: urlFor(database), PORT: String(port), LOG_LEVEL: logLevel },
+    env: { ...process.env, ...deployedRuntimeEnv("api"), DATABASE_URL: urlFor(database), PORT: String(port), LOG_LEVEL: logLevel },
     stdout: Bun.file(join(outDir, "api.stdout.log")),
     stderr: Bun.file(join(outDir, "api.stderr.log")),
   });
@@ -341,7 +341,7 @@ export async function benchApi(args: string[]): Promise<number> {
         [
           `- command: \`${commandLine()}\``,
           machineSection(machine, busy),
-          `- API LOG_LEVEL=${flags.str("log-level")}; wrk 2 threads, ${flags.int("warmup")} s warm-up per query; pgbench -M prepared -c ${concurrency} -j 2 with the statements captured from the app (scripts in bench/out/)`,
+          `- API LOG_LEVEL=${flags.str("log-level")}, BUN_JSC_forceRAMSize=${ramMiB("api")} MiB (its k8s memory limit); wrk 2 threads, ${flags.int("warmup")} s warm-up per query; pgbench -M prepared -c ${concurrency} -j 2 with the statements captured from the app (scripts in bench/out/)`,
           `- heaviest user ${userIdOf(1)}, busiest site ${siteDomainOf(1)}; deep page ${deepPage}; API peak RSS ${apiPeakRssMiB.toFixed(1)} MiB`,
           "",
           markdownTable(

@@ -1,5 +1,6 @@
 // What the benchmarks run on and against: machine facts, how busy the CPUs are, the local
 // Kafka broker and throwaway or reusable PostgreSQL databases.
+import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../src/config";
@@ -8,6 +9,29 @@ import { applyMigrations } from "../src/db/migrate";
 import { createLogger } from "../src/log";
 
 export const ROOT = join(import.meta.dir, "..");
+
+const MEBIBYTE = 1024 * 1024;
+
+/**
+ * The run-time environment k8s/ gives a role's container besides the config: JavaScriptCore told
+ * the container's memory limit (BUN_JSC_forceRAMSize, see k8s/*-deployment.yaml), so the roles are
+ * measured as they are deployed. An explicit BUN_JSC_forceRAMSize in this environment wins.
+ */
+export function deployedRuntimeEnv(role: "api" | "consumer"): Record<string, string> {
+  if (process.env.BUN_JSC_forceRAMSize) return { BUN_JSC_forceRAMSize: process.env.BUN_JSC_forceRAMSize };
+  const text = readFileSync(join(ROOT, "k8s", `${role}-deployment.yaml`), "utf8");
+  const deployment = Bun.YAML.parse(text) as { spec: { template: { spec: { containers: { name: string; resources: { limits: { memory: string } } }[] } } } };
+  const container = deployment.spec.template.spec.containers.find((c) => c.name === role);
+  const limit = /^(\d+)Mi$/.exec(container?.resources.limits.memory ?? "");
+  if (!limit) throw new Error(`k8s/${role}-deployment.yaml: no memory limit in Mi for container ${role}`);
+  return { BUN_JSC_forceRAMSize: String(Number(limit[1]) * MEBIBYTE) };
+}
+
+/** The JavaScriptCore RAM size a role runs with in the benchmarks, MiB (for the results). */
+export function ramMiB(role: "api" | "consumer"): number {
+  return Number(deployedRuntimeEnv(role).BUN_JSC_forceRAMSize) / MEBIBYTE;
+}
+
 export const SERVER_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? "127.0.0.1:9092";
 export const quietLog = createLogger("ERROR");

@@ -15,7 +15,7 @@ import { GENERATOR_VERSION, createOutcomeGenerator, messageValue, type OutcomeGe
 import { parseFlags } from "./args";
 import { copyFile, writeCopyFile } from "./copy-load";
 import {
-  KAFKA_BROKERS, ROOT, adminSql, benchSql, checkQuiet, dropDatabase, ensureKafka, freePort, freshDatabase,
+  KAFKA_BROKERS, ROOT, adminSql, benchSql, checkQuiet, deployedRuntimeEnv, ramMiB, dropDatabase, ensureKafka, freePort, freshDatabase,
   machineFacts, runDirectory, say, urlFor,
 } from "./environment";
 import { watchProcess } from "./process-sampler";
@@ -97,6 +97,7 @@ async function runConsumer(options: {
     cwd: ROOT,
     env: {
       ...process.env,
+      ...deployedRuntimeEnv("consumer"),
       DATABASE_URL: urlFor(options.database),
       KAFKA_BROKERS,
       KAFKA_TOPIC_AUCTION_OUTCOMES: options.topic,
@@ -284,7 +285,7 @@ export async function benchIngest(args: string[]): Promise<number> {
         [
           `- command: \`${commandLine()}\``,
           machineSection(machine, busy),
-          `- consumer LOG_LEVEL=${flags.str("log-level")}; topic of ${partitions} partitions; seed ${flags.int("seed")}`,
+          `- consumer LOG_LEVEL=${flags.str("log-level")}, BUN_JSC_forceRAMSize=${ramMiB("consumer")} MiB (its k8s memory limit); topic of ${partitions} partitions; seed ${flags.int("seed")}`,
           "",
           markdownTable(
             ["figure", "value"],

@@ -20,7 +20,7 @@ import { startApi } from "./api";
 import { parseFlags } from "./args";
 import { copyGenerated } from "./copy-load";
 import {
-  ROOT, adminSql, benchSql, checkQuiet, dropDatabase, freePort, freshDatabase, machineFacts, runDirectory, say, urlFor,
+  ROOT, adminSql, benchSql, checkQuiet, deployedRuntimeEnv, ramMiB, dropDatabase, freePort, freshDatabase, machineFacts, runDirectory, say, urlFor,
 } from "./environment";
 import { sampleProcess } from "./process-sampler";
 import { rssGrowth, type RssGrowth } from "./rss-growth";
@@ -279,6 +279,7 @@ export async function benchSoak(args: string[]): Promise<number> {
         cwd: ROOT,
         env: {
           ...process.env,
+          ...deployedRuntimeEnv("consumer"),
           DATABASE_URL: urlFor(database),
           KAFKA_BROKERS: broker.brokers,
           KAFKA_TOPIC_AUCTION_OUTCOMES: topic,
@@ -409,7 +410,7 @@ export async function benchSoak(args: string[]): Promise<number> {
           [
             `- command: \`${commandLine()}\``,
             machineSection(machine, busy),
-            `- broker ${broker.brokers}${broker.started ? " (private, started for the run)" : ""}; topic of ${flags.int("partitions")} partitions; ${seedRows.toLocaleString("en")} seed rows by COPY; API and consumer LOG_LEVEL=${flags.str("log-level")}`,
+            `- broker ${broker.brokers}${broker.started ? " (private, started for the run)" : ""}; topic of ${flags.int("partitions")} partitions; ${seedRows.toLocaleString("en")} seed rows by COPY; API and consumer LOG_LEVEL=${flags.str("log-level")}; BUN_JSC_forceRAMSize API ${ramMiB("api")} MiB, consumer ${ramMiB("consumer")} MiB (their k8s memory limits)`,
             "- wrk 2 threads rotating over `/api/outcomes/`, `?win_status=true&ordering=-win_price`, `stats/`, `daily_stats/`, `<random id>/`, `?cursor=&page_size=50`; the producer runs in the background for the whole load, at most " +
               `${flags.int("max-lag").toLocaleString("en")} messages ahead of the rows stored`,
             "",

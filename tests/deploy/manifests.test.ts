@@ -82,6 +82,9 @@ describe("k8s/ files", () => {
   });
 });
 
+/** Read by the runtime, not by src/config.ts (JavaScriptCore's heap sizing). */
+const RUNTIME_VARIABLES = ["BUN_JSC_forceRAMSize"];
+
 describe("workloads", () => {
   test("the API Deployment carries the original's name and labels with 2 replicas", () => {
     const labels = { app: "helios", component: "analytics-service", role: "api" };
@@ -204,7 +207,15 @@ describe("configuration", () => {
       ...Object.keys(secretExample.stringData),
       ...workloads.flatMap(containersOf).flatMap((c) => (c.env ?? []).map((e: { name: string }) => e.name)),
     ];
-    expect(set.filter((name) => !known.has(name))).toEqual([]);
+    expect(set.filter((name) => !known.has(name) && !RUNTIME_VARIABLES.includes(name))).toEqual([]);
+  });
+
+  test("the API and the consumer tell the JavaScript engine their own container's memory limit", () => {
+    for (const container of [apiContainer, consumerContainer]) {
+      const variable = (container.env ?? []).find((e: { name: string }) => e.name === "BUN_JSC_forceRAMSize");
+      expect(variable?.valueFrom).toEqual({ resourceFieldRef: { containerName: container.name, resource: "limits.memory" } });
+      expect(container.resources.limits.memory).toMatch(/^\d+Mi$/);
+    }
   });
 
   test("every container reads the ConfigMap and takes DB_PASSWORD from a key the Secret has", () => {
