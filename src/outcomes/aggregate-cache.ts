@@ -15,6 +15,8 @@ export interface AggregateCacheOptions {
   ttlMs: number;
   /** Bound on memory: the sum of the entries' weights (rows for an array answer, 1 otherwise). */
   maxWeight?: number;
+  /** Bound on the number of answers kept: each key holds the filters as asked, up to a URL's length. */
+  maxEntries?: number;
   now?: () => number;
   onLookup?: (outcome: CacheOutcome) => void;
 }
@@ -31,18 +33,22 @@ interface Entry {
 
 /** 50,000 rows of a few hundred bytes each: tens of MiB at worst, far under the API's memory budget. */
 export const DEFAULT_MAX_WEIGHT = 50_000;
+/** 1,000 keys of at most MAX_URL_LENGTH (4 KiB) each: a few MiB whatever filters clients invent. */
+export const DEFAULT_MAX_ENTRIES = 1_000;
 
 export class AggregateCache {
   private readonly entries = new Map<string, Entry>();
   private weight = 0;
   private readonly ttlMs: number;
   private readonly maxWeight: number;
+  private readonly maxEntries: number;
   private readonly now: () => number;
   private readonly onLookup: (outcome: CacheOutcome) => void;
 
   constructor(private readonly signal: ChangeSignal | undefined, options: AggregateCacheOptions) {
     this.ttlMs = options.ttlMs;
     this.maxWeight = options.maxWeight ?? DEFAULT_MAX_WEIGHT;
+    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.now = options.now ?? (() => performance.now());
     this.onLookup = options.onLookup ?? (() => {});
   }
@@ -131,7 +137,7 @@ export class AggregateCache {
   /** Oldest first: a Map iterates in insertion order and a refreshed key is re-inserted. */
   private evictOverWeight(): void {
     for (const key of this.entries.keys()) {
-      if (this.weight <= this.maxWeight) return;
+      if (this.weight <= this.maxWeight && this.entries.size <= this.maxEntries) return;
       this.remove(key);
     }
   }

@@ -2,13 +2,14 @@
 import { describe, expect, test } from "bun:test";
 import { AggregateCache, type CacheOutcome } from "../../src/outcomes/aggregate-cache";
 
-function harness(options: { ttlMs?: number; maxWeight?: number } = {}) {
+function harness(options: { ttlMs?: number; maxWeight?: number; maxEntries?: number } = {}) {
   const signal = { version: 1, listening: true };
   let clock = 0;
   const lookups: CacheOutcome[] = [];
   const cache = new AggregateCache(signal, {
     ttlMs: options.ttlMs ?? 1000,
     maxWeight: options.maxWeight,
+    maxEntries: options.maxEntries,
     now: () => clock,
     onLookup: (outcome) => lookups.push(outcome),
   });
@@ -139,5 +140,13 @@ describe("AggregateCache", () => {
     expect(h.cache.size).toBe(2);
     expect(await h.cache.answer("a", h.query(["again"]))).toEqual(["again"]);
     expect(await h.cache.answer("c", h.query([99]))).toEqual([1]);
+  });
+
+  test("keeps at most maxEntries answers, whatever filters clients invent", async () => {
+    const h = harness({ maxEntries: 3 });
+    for (let i = 0; i < 10; i++) await h.cache.answer(`stats {"search":"${"x".repeat(i)}"}`, h.query(i));
+    expect(h.cache.size).toBe(3);
+    expect(await h.cache.answer(`stats {"search":"${"x".repeat(9)}"}`, h.query(-1))).toBe(9);
+    expect(await h.cache.answer(`stats {"search":""}`, h.query(-1))).toBe(-1);
   });
 });
