@@ -74,11 +74,21 @@ function stream(): Produced[] {
   });
 }
 
-/** One send at a time: within a partition, offsets follow the order of the stream. */
+/**
+ * At most this many messages are produced past the rows stored. Unpaced, a consumer that stores
+ * 18,000 messages/s finished the whole stream between reaching its kill point and the kill, and the
+ * next consumer, with nothing left to read, never stored anything to be killed at.
+ */
+const MAX_AHEAD = 3_000;
+
+let sent = 0;
+/** One send at a time (within a partition, offsets follow the order of the stream), paced by the rows stored. */
 async function produceInOrder(topic: string, messages: Produced[]): Promise<void> {
   for (let start = 0; start < messages.length; start += 1_500) {
+    while (start - (await countRows()) > MAX_AHEAD) await Bun.sleep(20);
     const chunk = messages.slice(start, start + 1_500).map(({ key, value, partition }) => ({ key, value, partition }));
     await producer.send({ topic, acks: -1, messages: chunk });
+    sent = start + chunk.length;
   }
 }
 
@@ -107,8 +117,13 @@ test("kill -9 at random points, 4 times during one stream, then a restart: the t
   const valid = messages.filter((m) => !isInvalid(m.index));
   const invalid = messages.filter((m) => isInvalid(m.index));
 
-  // The stream is produced while the consumers run and are killed.
-  const producing = produceInOrder(topic, messages);
+  // The stream is produced while the consumers run and are killed; a failed send ends the test at once.
+  let productionFailure: Error | null = null;
+  const producing = produceInOrder(topic, messages).catch((error: Error) => {
+    productionFailure = error;
+    throw error;
+  });
+  producing.catch(() => {});
   // Kill points: stored-row counts spread over the stream, each followed by a random delay
   // (0–400 ms), so kills land mid-transaction, between a commit and its offset commit, mid-fetch…
   const points = Array.from({ length: KILLS }, (_, i) => Math.floor(valid.length * ((i + 0.2 + 0.6 * random()) / (KILLS + 1))));
@@ -117,9 +132,16 @@ test("kill -9 at random points, 4 times during one stream, then a restart: the t
     const consumer = spawnConsumer(db.url, env);
     processes.push(consumer);
     // Past the planned point, and after this process stored something itself: every kill hits a consumer at work.
-    await waitFor(`${point} rows stored, some by consumer ${i + 1}, before killing it`, async () =>
-      consumer.lines.some((l) => l.message === "Auction outcomes saved") && (await countRows()) >= point,
-    { timeoutMs: 60_000, intervalMs: 25 });
+    // Up to 2 minutes: a join can wait for the group's 60 s rebalance timeout (rebalanceTimeout in
+    // src/ingest/kafka-consumer.ts) when a killed member was caught mid-rebalance, plus its 6 s session.
+    await waitFor(`${point} rows stored, some by consumer ${i + 1}, before killing it`, async () => {
+      if (productionFailure) throw new Error(`producing the stream failed after ${sent} messages: ${productionFailure}`);
+      return consumer.lines.some((l) => l.message === "Auction outcomes saved") && (await countRows()) >= point;
+    },
+    { timeoutMs: 120_000, intervalMs: 25 }).catch((error: Error) => {
+      const recent = [...consumer.lines.filter((l) => l.message !== "Auction outcomes saved").slice(-20).map((l) => JSON.stringify(l)), ...consumer.other.slice(-10)];
+      throw new Error(`${error.message}; ${sent} of ${messages.length} messages produced; consumer ${i + 1} said:\n${recent.join("\n")}`);
+    });
     await Bun.sleep(Math.floor(random() * 400));
     consumer.proc.kill("SIGKILL");
     await consumer.exited;
@@ -127,11 +149,11 @@ test("kill -9 at random points, 4 times during one stream, then a restart: the t
     expect(stopLine(consumer.lines)).toBeUndefined();
     kills.push(`${await countRows()}`);
   }
-  await producing;
-
-  // The last restart reads whatever is left (the killed member's partitions come back after its 6 s session).
+  // The last restart reads whatever is left (the killed member's partitions come back after its 6 s
+  // session); production, paced by the rows stored, finishes with it.
   const last = spawnConsumer(db.url, env);
   processes.push(last);
+  await producing;
   // In the group first: the killed consumers may already have committed everything.
   await last.waitForLine("the last consumer in the group", (l) => l.message === "Consumer group joined", 60_000);
   await waitForCommittedToEnd(env.KAFKA_CONSUMER_GROUP, topic, 90_000);
@@ -174,4 +196,4 @@ test("kill -9 at random points, 4 times during one stream, then a restart: the t
       `killed at ${points.join(", ")} rows (stored when dead: ${kills.join(", ")}); ` +
       `final run: ${JSON.stringify(stopLine(last.lines) && { total: stopLine(last.lines)!.total_messages, duplicates: stopLine(last.lines)!.duplicate_count })}`,
   );
-}, 180_000);
+}, 600_000);
