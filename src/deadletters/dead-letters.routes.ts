@@ -5,7 +5,7 @@ import type { Sql } from "../db/client";
 import { ApiError, ErrorBody } from "../api/errors";
 import { openApiQueryParameters, validateQuery } from "../api/query";
 import { absoluteUrl, withParams } from "../api/urls";
-import { DEFAULT_PAGE_SIZE } from "../outcomes/outcomes.paging";
+import { DEFAULT_PAGE_SIZE, refuseDeepOffset } from "../outcomes/outcomes.paging";
 import { countDeadLetters, listDeadLetters } from "./dead-letters.repository";
 import { renderDeadLetter } from "./dead-letters.render";
 import { DeadLetterPage, DeadLetterQuery } from "./dead-letters.schema";
@@ -22,6 +22,7 @@ async function listPage(sql: Sql, request: Request): Promise<DeadLetterPage> {
   const page = query.page ? Number(query.page) : 1;
   const pageSize = query.page_size ? Number(query.page_size) : DEFAULT_PAGE_SIZE;
   const offset = (page - 1) * pageSize;
+  await refuseDeepOffset(page, pageSize, () => countDeadLetters(sql), "a smaller page");
   const [count, rows] = await Promise.all([countDeadLetters(sql), listDeadLetters(sql, pageSize, offset)]);
   if (rows.length === 0 && page > 1) throw new ApiError(404, "Invalid page.");
   const url = absoluteUrl(request);

@@ -16,6 +16,20 @@ export const DEFAULT_PAGE_SIZE = 100;
 /** Past this many rows, OFFSET costs more than a page is worth: cursors go on from there. */
 export const MAX_OFFSET = 1_000_000;
 
+/**
+ * Refuses a page that would skip more than MAX_OFFSET rows. A page past the end stays the
+ * original's 404, however far (`count` is only asked then); only a real deep page gets the 400.
+ * `instead` says what the client can do, e.g. "a smaller page".
+ */
+export async function refuseDeepOffset(page: number, pageSize: number, count: () => Promise<number>, instead: string): Promise<void> {
+  const offset = (page - 1) * pageSize;
+  if (offset <= MAX_OFFSET) return;
+  if ((await count()) <= offset) throw new ApiError(404, "Invalid page.");
+  throw new ApiError(400, "Invalid query parameter: page.", {
+    page: [`page ${page} × page_size ${pageSize} skips more than ${MAX_OFFSET} rows: expected ${instead}.`],
+  });
+}
+
 /** Parses `-timestamp,win_price` and appends the id tie-breaker so every order is total. */
 export function parseOrdering(text: string | undefined): OrderKey[] {
   const keys: OrderKey[] = [];

@@ -7,7 +7,7 @@ import { openApiQueryParameters, validateQuery } from "../api/query";
 import { absoluteUrl, withParams } from "../api/urls";
 import { parseFilters, type Filters } from "./outcomes.filters";
 import {
-  DEFAULT_PAGE_SIZE, MAX_OFFSET, decodeCursor, encodeCursor, orderingText, parseOrdering, type OrderKey,
+  DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, orderingText, parseOrdering, refuseDeepOffset, type OrderKey,
 } from "./outcomes.paging";
 import { findOutcome, listOutcomesAfter, listOutcomesPage, type OutcomeRow } from "./outcomes.repository";
 import { countOutcomes, dailyStats, outcomeStats, timeSeries, topBy } from "./outcomes.aggregates";
@@ -35,13 +35,7 @@ async function listPage(sql: Sql, count: Counter, request: Request, query: ListQ
   if (query.cursor !== undefined) return cursorPage(sql, count, url, filters, keys, query.cursor, pageSize);
   const page = query.page ? Number(query.page) : 1;
   const offset = (page - 1) * pageSize;
-  if (offset > MAX_OFFSET) {
-    // A page past the end stays the original's 404, however far; only a real deep page is refused.
-    if ((await count(filters)) <= offset) throw new ApiError(404, "Invalid page.");
-    throw new ApiError(400, "Invalid query parameter: page.", {
-      page: [`page ${page} × page_size ${pageSize} skips more than ${MAX_OFFSET} rows: expected a smaller page, or keyset pagination with cursor=.`],
-    });
-  }
+  await refuseDeepOffset(page, pageSize, () => count(filters), "a smaller page, or keyset pagination with cursor=");
   const [total, rows] = await Promise.all([count(filters), listOutcomesPage(sql, filters, keys, pageSize, offset)]);
   if (rows.length === 0 && page > 1) throw new ApiError(404, "Invalid page.");
   return {

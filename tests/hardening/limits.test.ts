@@ -177,6 +177,30 @@ describe("page depth", () => {
     }
   });
 
+  test("refuses the same depth on dead letters with 400, and keeps 404 for a page past their end", async () => {
+    const api = testApp(db.config, db.sql);
+    expect((await api.get("/api/dead_letters/?page=999999999&page_size=1000")).body).toEqual({ detail: "Invalid page." });
+    await db.sql`
+      insert into dead_letters (topic, "partition", "offset", reason)
+      select 'depth-test', 0, n, 'generated' from generate_series(1, 1000002) as n`;
+    try {
+      // One row per page: page 1,000,002 would skip 1,000,001 rows, one more than the bound.
+      const { status, body } = await api.get("/api/dead_letters/?page=1000002&page_size=1");
+      expect(status).toBe(400);
+      expect(body).toEqual({
+        detail: "Invalid query parameter: page.",
+        errors: { page: ["page 1000002 × page_size 1 skips more than 1000000 rows: expected a smaller page."] },
+      });
+      // At the bound, OFFSET still serves the page.
+      const atBound = await api.get("/api/dead_letters/?page=1000001&page_size=1");
+      expect(atBound.status).toBe(200);
+      expect(atBound.body.count).toBe(1_000_002);
+      expect(atBound.body.results.length).toBe(1);
+    } finally {
+      await db.sql`delete from dead_letters where topic = 'depth-test'`;
+    }
+  });
+
   test("keeps the original's 404 for a deep page past the end of a small result", async () => {
     const { status, body } = await testApp(db.config, db.sql).get("/api/outcomes/?page=999999999&page_size=1000");
     expect(status).toBe(404);
