@@ -1,14 +1,14 @@
 // The consumer under test, two ways: in-process (fast, inspectable logs and stats) and as a real
 // `bun run src/main.ts consumer` process (signals, exit codes, kill -9).
-import { join } from "node:path";
 import type { Config } from "../../src/config";
 import { createSql } from "../../src/db/client";
 import { createLogger } from "../../src/log";
 import { startConsumer, type ConsumerHandle, type ConsumerOptions } from "../../src/ingest/kafka-consumer";
-import { BROKERS, uniqueName, waitFor } from "./kafka";
+import { BROKERS, uniqueName } from "./kafka";
 import { testConfig } from "./db";
+import { spawnService, type LogLine, type ServiceProcess } from "./processes";
 
-export type LogLine = Record<string, unknown> & { level: string; message: string };
+export { ROOT, type LogLine } from "./processes";
 
 export interface KafkaEnv {
   KAFKA_BROKERS: string;
@@ -66,59 +66,12 @@ export async function startTestConsumer(
   };
 }
 
-export const ROOT = join(import.meta.dir, "../..");
-
-export interface ConsumerProcess {
-  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
-  lines: LogLine[];
-  /** Raw stdout + stderr text that was not a JSON line (usage errors, crashes). */
-  other: string[];
-  exited: Promise<number>;
-  waitForLine(what: string, match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-}
-
-async function collect(stream: ReadableStream<Uint8Array>, lines: LogLine[], other: string[]): Promise<void> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      const text = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      try {
-        lines.push(JSON.parse(text));
-      } catch {
-        if (text.trim()) other.push(text);
-      }
-    }
-  }
-  if (buffered.trim()) other.push(buffered);
-}
+/** A role of src/main.ts run as a process: its JSON log lines, other output, exit. */
+export type ConsumerProcess = ServiceProcess;
 
 /** `bun run src/main.ts <role> …args` with the test database and Kafka settings in its env. */
 export function spawnRole(role: string, args: string[], env: Record<string, string>): ConsumerProcess {
-  const proc = Bun.spawn(["bun", "run", "src/main.ts", role, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: "INFO", KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const lines: LogLine[] = [];
-  const other: string[] = [];
-  const reading = Promise.all([collect(proc.stdout, lines, other), collect(proc.stderr, lines, other)]);
-  const exited = proc.exited.then(async (code) => {
-    await reading;
-    return code;
-  });
-  return {
-    proc,
-    lines,
-    other,
-    exited,
-    waitForLine: (what, match, timeoutMs = 20_000) => waitFor(`log line: ${what}`, () => lines.find(match), { timeoutMs, intervalMs: 50 }),
-  };
+  return spawnService(["bun", "run", "src/main.ts", role, ...args], { env: { LOG_LEVEL: "INFO", ...env } });
 }
 
 export interface ConsumerRoleProcess extends ConsumerProcess {

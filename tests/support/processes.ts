@@ -28,7 +28,10 @@ export interface ServiceProcess {
   lines: LogLine[];
   /** Output that was not a JSON line (a banner, a usage error, a crash). */
   other: string[];
-  waitForLine(what: string, match: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine>;
+  /** Resolves with the first matching line; throws when the process exits or `timeoutMs` (20 s) passes first. */
+  waitForLine(what: string, match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** The exit code, once all of its output is read. */
+  exited: Promise<number>;
   /** The exit code, or a thrown timeout when the process is still running after `timeoutMs`. */
   exitedWithin(timeoutMs: number): Promise<number>;
 }
@@ -71,7 +74,8 @@ export function spawnService(command: string[], options: { env?: Record<string, 
     proc,
     lines,
     other,
-    async waitForLine(what, match, timeoutMs) {
+    exited,
+    async waitForLine(what, match, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = lines.find(match);
