@@ -1,21 +1,9 @@
 // kill -9 in the middle of a stream, then a restart: every message stored exactly once.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createTestDatabase, type TestDatabase } from "../support/db";
-import { closeKafka, committedOffsets, createTopic, produce, waitFor, type TestMessage } from "../support/kafka";
-import { kafkaEnv, spawnConsumer, stopLine, type ConsumerProcess } from "../support/consumer";
+import { expect, test } from "bun:test";
+import { committedOffsets, createTopic, produce, waitFor, type TestMessage } from "../support/kafka";
+import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine } from "../support/consumer";
 
-let db: TestDatabase;
-const processes: ConsumerProcess[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase("consumer_crash");
-}, 30_000);
-
-afterAll(async () => {
-  for (const p of processes) p.proc.kill("SIGKILL");
-  await closeKafka();
-  await db.drop();
-}, 30_000);
+const bed = consumerTestbed("consumer_crash");
 
 const TOTAL = 100_000;
 
@@ -31,7 +19,7 @@ function message(i: number): TestMessage {
 }
 
 async function countRows(): Promise<number> {
-  const [row] = await db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
+  const [row] = await bed.db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
   return Number(row!.count);
 }
 
@@ -44,8 +32,8 @@ test("kill -9 in the middle of 100k messages, then a restart, stores exactly 100
   const producing = produce(topic, Array.from({ length: TOTAL }, (_, i) => message(i)), 5_000).then(() => {
     produceMs = performance.now() - started;
   });
-  const first = spawnConsumer(db.url, env);
-  processes.push(first);
+  const first = spawnConsumer(bed.db.url, env);
+  bed.processes.push(first);
   const atKill = await waitFor("a quarter of the stream stored", async () => {
     const rows = await countRows();
     return rows >= TOTAL / 4 ? rows : undefined;
@@ -64,13 +52,13 @@ test("kill -9 in the middle of 100k messages, then a restart, stores exactly 100
 
   // The killed member still holds its partitions until its 6 s session expires; then the
   // restarted consumer replays everything uncommitted.
-  const second = spawnConsumer(db.url, env, ["--timeout", "3000"]);
-  processes.push(second);
+  const second = spawnConsumer(bed.db.url, env, ["--timeout", "3000"]);
+  bed.processes.push(second);
   expect(await second.exited).toBe(0);
   const elapsedS = (performance.now() - started) / 1000;
 
   expect(await countRows()).toBe(TOTAL);
-  const [ids] = await db.sql<{ count: string; min: number; max: number }[]>`
+  const [ids] = await bed.db.sql<{ count: string; min: number; max: number }[]>`
     select count(distinct bid_id) as count, min(substring(bid_id from 6)::int) as min, max(substring(bid_id from 6)::int) as max
     from auction_outcomes where bid_id like 'kill-%'`;
   expect(ids).toMatchObject({ count: String(TOTAL), min: 0, max: TOTAL - 1 });

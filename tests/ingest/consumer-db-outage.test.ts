@@ -1,28 +1,10 @@
 // The database failing under a running consumer: connections killed mid-stream, then the
 // database refusing connections for a while. The consumer retries, resumes, and counts exactly.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config";
-import { createSql, type Sql } from "../../src/db/client";
-import { createTestDatabase, SERVER_URL, type TestDatabase } from "../support/db";
-import { closeKafka, committedOffsets, createTopic, produce, waitFor, waitForCommittedToEnd, type TestMessage } from "../support/kafka";
-import { kafkaEnv, spawnConsumer, stopLine, type ConsumerProcess, type LogLine } from "../support/consumer";
+import { expect, test } from "bun:test";
+import { committedOffsets, createTopic, produce, waitFor, waitForCommittedToEnd, type TestMessage } from "../support/kafka";
+import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine, type LogLine } from "../support/consumer";
 
-let db: TestDatabase;
-let admin: Sql;
-const processes: ConsumerProcess[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase("consumer_outage");
-  admin = createSql(loadConfig({ DATABASE_URL: SERVER_URL }).db, { max: 1 });
-}, 30_000);
-
-afterAll(async () => {
-  for (const p of processes) p.proc.kill("SIGKILL");
-  await admin`alter database ${admin(db.name)} allow_connections true`.catch(() => {});
-  await admin.end({ timeout: 2 });
-  await closeKafka();
-  await db.drop();
-}, 30_000);
+const bed = consumerTestbed("consumer_outage");
 
 const TOTAL = 40_000;
 
@@ -33,16 +15,16 @@ function message(i: number): TestMessage {
 
 /** Kills every backend of the consumer (its pool names itself helios-analytics-consumer). */
 async function terminateConsumerConnections(): Promise<number> {
-  const killed = await admin`
+  const killed = await bed.admin`
     select pg_terminate_backend(pid) from pg_stat_activity
-    where datname = ${db.name} and application_name = 'helios-analytics-consumer'`;
+    where datname = ${bed.db.name} and application_name = 'helios-analytics-consumer'`;
   return killed.length;
 }
 
 const retries = (lines: LogLine[]) => lines.filter((l) => l.message === "Database write failed, retrying batch");
 
 async function countRows(): Promise<number> {
-  const [row] = await db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
+  const [row] = await bed.db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
   return Number(row!.count);
 }
 
@@ -50,8 +32,8 @@ test("retries with logged attempts while connections are killed and the database
   const topic = await createTopic("outage", 2);
   const env = kafkaEnv(topic);
   const producing = produce(topic, Array.from({ length: TOTAL }, (_, i) => message(i)), 5_000);
-  const consumer = spawnConsumer(db.url, env);
-  processes.push(consumer);
+  const consumer = spawnConsumer(bed.db.url, env);
+  bed.processes.push(consumer);
   await consumer.waitForLine("a first batch saved", (l) => l.message === "Auction outcomes saved", 40_000);
 
   // 1. Connections killed mid-stream, a few times.
@@ -63,7 +45,7 @@ test("retries with logged attempts while connections are killed and the database
   expect(killed).toBeGreaterThan(0);
 
   // 2. The database refuses new connections until the consumer has retried several times.
-  await admin`alter database ${admin(db.name)} allow_connections false`;
+  await bed.admin`alter database ${bed.admin(bed.db.name)} allow_connections false`;
   await terminateConsumerConnections();
   const outageStarted = Date.now();
   const retriedDuringOutage = () => retries(consumer.lines).filter((l) => Date.parse(l.timestamp as string) >= outageStarted);
@@ -74,7 +56,7 @@ test("retries with logged attempts while connections are killed and the database
   const stillStored = await countRows(); // the test's own pool keeps its open connection
   await Bun.sleep(300);
   expect(await countRows()).toBe(stillStored);
-  await admin`alter database ${admin(db.name)} allow_connections true`;
+  await bed.admin`alter database ${bed.admin(bed.db.name)} allow_connections true`;
   const outageMs = Date.now() - outageStarted;
 
   await producing;

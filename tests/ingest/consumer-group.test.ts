@@ -1,21 +1,9 @@
 // Two consumer processes in one group share the partitions; every message is stored once.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createTestDatabase, type TestDatabase } from "../support/db";
-import { closeKafka, committedOffsets, createTopic, endOffsets, produce, waitFor, type TestMessage } from "../support/kafka";
-import { kafkaEnv, spawnConsumer, stopLine, type ConsumerProcess, type LogLine } from "../support/consumer";
+import { expect, test } from "bun:test";
+import { committedOffsets, createTopic, endOffsets, produce, waitFor, type TestMessage } from "../support/kafka";
+import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine, type LogLine } from "../support/consumer";
 
-let db: TestDatabase;
-const processes: ConsumerProcess[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase("consumer_group");
-}, 30_000);
-
-afterAll(async () => {
-  for (const p of processes) p.proc.kill("SIGKILL");
-  await closeKafka();
-  await db.drop();
-}, 30_000);
+const bed = consumerTestbed("consumer_group");
 
 const TOTAL = 20_000;
 
@@ -31,9 +19,9 @@ test("two consumer processes in one group over 4 partitions store each message o
   const env = kafkaEnv(topic);
   await produce(topic, Array.from({ length: TOTAL / 2 }, (_, i) => message(i)), 5_000);
 
-  const a = spawnConsumer(db.url, env);
-  const b = spawnConsumer(db.url, env);
-  processes.push(a, b);
+  const a = spawnConsumer(bed.db.url, env);
+  const b = spawnConsumer(bed.db.url, env);
+  bed.processes.push(a, b);
   // Once both are members, the partitions are split between them.
   const split = await waitFor("the 4 partitions split 2 + 2 between the two processes", () => {
     const [pa, pb] = [lastAssignment(a.lines), lastAssignment(b.lines)];
@@ -54,7 +42,7 @@ test("two consumer processes in one group over 4 partitions store each message o
   expect(await a.exited).toBe(0);
   expect(await b.exited).toBe(0);
 
-  const [row] = await db.sql<{ count: string; distinct: string }[]>`select count(*) as count, count(distinct bid_id) as distinct from auction_outcomes`;
+  const [row] = await bed.db.sql<{ count: string; distinct: string }[]>`select count(*) as count, count(distinct bid_id) as distinct from auction_outcomes`;
   expect(row).toMatchObject({ count: String(TOTAL), distinct: String(TOTAL) });
   const [sa, sb] = [stopLine(a.lines)!, stopLine(b.lines)!];
   // Both took part, and together they stored each message exactly once.

@@ -1,31 +1,13 @@
 // The consumer process's health port: /metrics counters move by exactly what was produced,
 // /healthz and /readyz answer as the probes of k8s/consumer-deployment.yaml expect, and /readyz
 // turns 503 while the database is unavailable (idle, then with writes retrying) and 200 after.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config";
-import { createSql, type Sql } from "../../src/db/client";
+import { describe, expect, test } from "bun:test";
 import { sampleOutcome } from "../../src/ingest/produce-sample";
-import { createTestDatabase, SERVER_URL, type TestDatabase } from "../support/db";
-import { closeKafka, createTopic, endOffsets, produce, waitFor, waitForCommittedToEnd, type TestMessage } from "../support/kafka";
-import { kafkaEnv, spawnConsumer, stopLine, type ConsumerRoleProcess } from "../support/consumer";
+import { createTopic, endOffsets, produce, waitFor, waitForCommittedToEnd, type TestMessage } from "../support/kafka";
+import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine, type ConsumerRoleProcess } from "../support/consumer";
 import { scrapeMetrics, series, total } from "../support/metrics";
 
-let db: TestDatabase;
-let admin: Sql;
-const processes: ConsumerRoleProcess[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase("consumer_metrics");
-  admin = createSql(loadConfig({ DATABASE_URL: SERVER_URL }).db, { max: 1 });
-}, 30_000);
-
-afterAll(async () => {
-  for (const p of processes) p.proc.kill("SIGKILL");
-  await admin`alter database ${admin(db.name)} allow_connections true`.catch(() => {});
-  await admin.end({ timeout: 2 });
-  await closeKafka();
-  await db.drop();
-}, 30_000);
+const bed = consumerTestbed("consumer_metrics");
 
 const PARTITIONS = 3;
 const VALID = 420;
@@ -54,7 +36,7 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
 }
 
 async function countRows(): Promise<number> {
-  const [row] = await db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
+  const [row] = await bed.db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
   return Number(row!.count);
 }
 
@@ -78,8 +60,8 @@ describe("consumer health port", () => {
     await produce(topic, [...originals.slice(200), ...invalid.slice(3), ...duplicates.slice(20)]);
     const produced = VALID + INVALID_VALUES.length + DUPLICATES;
 
-    consumer = spawnConsumer(db.url, env, ["--lag-interval", "300"]);
-    processes.push(consumer);
+    consumer = spawnConsumer(bed.db.url, env, ["--lag-interval", "300"]);
+    bed.processes.push(consumer);
     await waitForCommittedToEnd(group, topic, 40_000);
     const ends = await endOffsets(topic);
 
@@ -114,10 +96,10 @@ describe("consumer health port", () => {
     expect(sum("process_resident_memory_bytes")).toBeGreaterThan(0);
 
     expect(await countRows()).toBe(VALID);
-    const [letters] = await db.sql<{ count: string }[]>`select count(*) as count from dead_letters`;
+    const [letters] = await bed.db.sql<{ count: string }[]>`select count(*) as count from dead_letters`;
     expect(Number(letters!.count)).toBe(INVALID_VALUES.length);
     // The lag report also went to the table the API's ingest status reads.
-    const lagRows = await db.sql<{ partition: number; committed_offset: string; high_watermark: string; lag: string }[]>`
+    const lagRows = await bed.db.sql<{ partition: number; committed_offset: string; high_watermark: string; lag: string }[]>`
       select "partition", committed_offset::text, high_watermark::text, lag::text from consumer_lag
       where group_id = ${group} and topic = ${topic} order by "partition"`;
     expect(lagRows.map((r) => ({ ...r }))).toEqual(
@@ -136,10 +118,10 @@ describe("consumer health port", () => {
 
   test("/readyz turns 503 while the database is unavailable, idle and then retrying writes, and 200 once it is back", async () => {
     const port = consumer.healthPort;
-    await admin`alter database ${admin(db.name)} allow_connections false`;
-    await admin`
+    await bed.admin`alter database ${bed.admin(bed.db.name)} allow_connections false`;
+    await bed.admin`
       select pg_terminate_backend(pid) from pg_stat_activity
-      where datname = ${db.name} and application_name = 'helios-analytics-consumer'`;
+      where datname = ${bed.db.name} and application_name = 'helios-analytics-consumer'`;
     // Idle: no batch proves the database answers any more, so readiness asks it (after 10 s at most).
     const idle = await waitFor("/readyz 503 while idle", async () => {
       const answer = await get(port, "/readyz");
@@ -161,7 +143,7 @@ describe("consumer health port", () => {
     expect(total(during, "consumer_db_retries_total")).toBeGreaterThan(0);
     expect(total(during, "consumer_messages_stored_total", { topic })).toBe(VALID);
 
-    await admin`alter database ${admin(db.name)} allow_connections true`;
+    await bed.admin`alter database ${bed.admin(bed.db.name)} allow_connections true`;
     await waitForCommittedToEnd(group, topic, 40_000);
     await waitFor("/readyz 200 again", async () => (await get(port, "/readyz")).status === 200, { timeoutMs: 20_000, intervalMs: 200 });
 

@@ -1,37 +1,20 @@
 // `bun run src/main.ts consumer` as a real process: --max-messages, --timeout, SIGTERM, exit
 // codes and the stop line operators read with jq; and `produce-sample` feeding it.
-import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sampleOutcome } from "../../src/ingest/produce-sample";
-import { createTestDatabase, type TestDatabase } from "../support/db";
-import { closeKafka, committedOffsets, createTopic, produce, waitFor, type TestMessage } from "../support/kafka";
-import { kafkaEnv, spawnConsumer, spawnRole, stopLine, type ConsumerProcess } from "../support/consumer";
+import { committedOffsets, createTopic, produce, waitFor, type TestMessage } from "../support/kafka";
+import { consumerTestbed, kafkaEnv, spawnConsumer, spawnRole, stopLine, type ConsumerProcess } from "../support/consumer";
 
 setDefaultTimeout(40_000);
 
-let db: TestDatabase;
-const processes: ConsumerProcess[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase("consumer_process");
-}, 30_000);
-
-beforeEach(async () => {
-  await db.sql`delete from auction_outcomes`;
-  await db.sql`delete from dead_letters`;
-}, 30_000);
-
-afterAll(async () => {
-  for (const p of processes) p.proc.kill("SIGKILL");
-  await closeKafka();
-  await db.drop();
-}, 30_000);
+const bed = consumerTestbed("consumer_process", { cleanEach: true });
 
 function spawn(env: ReturnType<typeof kafkaEnv>, args: string[] = []): ConsumerProcess {
-  const p = spawnConsumer(db.url, env, args);
-  processes.push(p);
+  const p = spawnConsumer(bed.db.url, env, args);
+  bed.processes.push(p);
   return p;
 }
 
@@ -42,7 +25,7 @@ const messages = (prefix: string, count: number): TestMessage[] =>
   });
 
 async function countRows(): Promise<number> {
-  const [row] = await db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
+  const [row] = await bed.db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
   return Number(row!.count);
 }
 
@@ -60,7 +43,7 @@ describe("consumer process flags", () => {
     const stopped = stopLine(consumer.lines)!;
     expect(stopped.total_messages).toBe(30);
     expect((stopped.success_count as number) + (stopped.duplicate_count as number) + (stopped.error_count as number)).toBe(30);
-    const [letters] = await db.sql<{ count: string }[]>`select count(*) as count from dead_letters`;
+    const [letters] = await bed.db.sql<{ count: string }[]>`select count(*) as count from dead_letters`;
     expect(await countRows()).toBe(stopped.success_count as number);
     expect(Number(letters!.count)).toBe(stopped.error_count as number);
     expect(sumOffsets(await committedOffsets(env.KAFKA_CONSUMER_GROUP, topic))).toBe(30);
@@ -135,13 +118,13 @@ describe("produce-sample", () => {
   test("produces N sample outcomes keyed by bid_request_id that the consumer stores", async () => {
     const topic = await createTopic("sample", 1);
     const producer = spawnRole("produce-sample", ["--count", "25"], { KAFKA_BROKERS: kafkaEnv(topic).KAFKA_BROKERS, KAFKA_TOPIC_AUCTION_OUTCOMES: topic });
-    processes.push(producer);
+    bed.processes.push(producer);
     expect(await producer.exited).toBe(0);
     expect(producer.lines.find((l) => l.message === "Sample outcomes produced")).toMatchObject({ topic, count: 25, source: "generated" });
     const consumer = spawn(kafkaEnv(topic), ["--timeout", "1500"]);
     expect(await consumer.exited).toBe(0);
     expect(await countRows()).toBe(25);
-    const rows = await db.sql<{ bid_id: string; raw_data: { bid_request_id: string } }[]>`select bid_id, raw_data from auction_outcomes`;
+    const rows = await bed.db.sql<{ bid_id: string; raw_data: { bid_request_id: string } }[]>`select bid_id, raw_data from auction_outcomes`;
     expect(rows.every((row) => row.bid_id === row.raw_data.bid_request_id && /^sample-[a-z0-9]+-\d+$/.test(row.bid_id))).toBe(true);
   });
 
@@ -152,16 +135,16 @@ describe("produce-sample", () => {
       await writeFile(file, ['{"bid_request_id":"file-1","win_status":true,"win_price":1.5,"bid_price":1.5}', "", "not json", '{"bid_id":"file-2"}', ""].join("\n"));
       const topic = await createTopic("ndjson", 1);
       const producer = spawnRole("produce-sample", ["--file", file, "--topic", topic], { KAFKA_BROKERS: kafkaEnv(topic).KAFKA_BROKERS });
-      processes.push(producer);
+      bed.processes.push(producer);
       expect(await producer.exited).toBe(0);
       const consumer = spawn(kafkaEnv(topic), ["--timeout", "1500"]);
       expect(await consumer.exited).toBe(0);
       expect(stopLine(consumer.lines)).toMatchObject({ total_messages: 3, success_count: 2, error_count: 1 });
-      expect((await db.sql`select bid_id, win_price::text as win_price from auction_outcomes order by bid_id`).map((r) => ({ ...r }))).toEqual([
+      expect((await bed.db.sql`select bid_id, win_price::text as win_price from auction_outcomes order by bid_id`).map((r) => ({ ...r }))).toEqual([
         { bid_id: "file-1", win_price: "1.5" },
         { bid_id: "file-2", win_price: "0" },
       ]);
-      await waitFor("the dead letter", async () => (await db.sql`select reason from dead_letters`).length === 1);
+      await waitFor("the dead letter", async () => (await bed.db.sql`select reason from dead_letters`).length === 1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -4,8 +4,11 @@ import type { Config } from "../../src/config";
 import { createSql } from "../../src/db/client";
 import { createLogger } from "../../src/log";
 import { startConsumer, type ConsumerHandle, type ConsumerOptions } from "../../src/ingest/kafka-consumer";
-import { BROKERS, uniqueName } from "./kafka";
-import { testConfig } from "./db";
+import { afterAll, beforeAll, beforeEach } from "bun:test";
+import { loadConfig } from "../../src/config";
+import type { Sql } from "../../src/db/client";
+import { BROKERS, closeKafka, uniqueName } from "./kafka";
+import { createTestDatabase, SERVER_URL, testConfig, type TestDatabase } from "./db";
 import { spawnService, type LogLine, type ServiceProcess } from "./processes";
 
 export { ROOT, type LogLine } from "./processes";
@@ -87,3 +90,53 @@ export function spawnConsumer(databaseUrl: string, env: KafkaEnv, args: string[]
 }
 
 export const stopLine = (lines: LogLine[]) => lines.find((line) => line.message === "Kafka consumer stopped");
+
+export interface ConsumerTestbed {
+  /** The file's own database, created before its first test. */
+  readonly db: TestDatabase;
+  /** A connection to the server (opened on first use), to refuse or cut the test database's connections. */
+  readonly admin: Sql;
+  /** Every consumer process a test starts goes here: all are SIGKILLed after the file. */
+  readonly processes: ConsumerProcess[];
+}
+
+/**
+ * The hooks of a test file that runs consumer processes: a fresh database before its tests
+ * (`cleanEach`: emptied of outcomes and dead letters before each test); after them, the processes
+ * killed, the database accepting connections again, the test topics deleted, the database dropped.
+ */
+export function consumerTestbed(label: string, options: { cleanEach?: boolean } = {}): ConsumerTestbed {
+  let db: TestDatabase | undefined;
+  let admin: Sql | undefined;
+  const processes: ConsumerProcess[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase(label);
+  }, 30_000);
+  if (options.cleanEach) {
+    beforeEach(async () => {
+      // delete, not truncate: the rollup triggers stay consistent with the table.
+      await db!.sql`delete from auction_outcomes`;
+      await db!.sql`delete from dead_letters`;
+    }, 30_000);
+  }
+  afterAll(async () => {
+    for (const p of processes) p.proc.kill("SIGKILL");
+    if (admin && db) {
+      await admin`alter database ${admin(db.name)} allow_connections true`.catch(() => {});
+      await admin.end({ timeout: 2 });
+    }
+    await closeKafka();
+    await db?.drop();
+  }, 30_000);
+  return {
+    get db() {
+      if (!db) throw new Error("consumerTestbed: the database exists from beforeAll on");
+      return db;
+    },
+    get admin() {
+      admin ??= createSql(loadConfig({ DATABASE_URL: SERVER_URL }).db, { max: 1 });
+      return admin;
+    },
+    processes,
+  };
+}
