@@ -1,22 +1,15 @@
 // Every SQL statement that reads outcome rows (aggregates live in outcomes.aggregates.ts).
 import type { Sql } from "../db/client";
+import type { OutcomeInsert } from "./outcome.mapping";
 import { whereClause, type Filters } from "./outcomes.filters";
 import { keysetCondition, orderByClause, type Cursor, type OrderKey } from "./outcomes.paging";
 
-/** A stored outcome as selected: numerics, bigints and timestamps are PostgreSQL's text. */
-export interface OutcomeRow {
+/**
+ * A stored outcome as selected: the inserted columns (numerics and timestamps as PostgreSQL's
+ * text), what the table adds, and raw_data only where a query selects it (detail).
+ */
+export interface OutcomeRow extends Omit<OutcomeInsert, "raw_data"> {
   id: string;
-  bid_id: string;
-  user_id: string;
-  site_domain: string | null;
-  win_status: boolean;
-  win_price: string;
-  bid_price: string;
-  currency: string;
-  enriched: boolean;
-  timestamp: string;
-  auction_timestamp: string | null;
-  user_interests: unknown[];
   created_at: string;
   updated_at: string;
   profit_margin: string;

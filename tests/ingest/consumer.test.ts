@@ -70,20 +70,8 @@ function canonicalUtc(text: string | null): string | null {
     .replace(/\.(\d*?)0*Z$/, (_, digits: string) => (digits ? `.${digits}Z` : "Z"));
 }
 
-interface StoredRow {
-  bid_id: string;
-  user_id: string;
-  site_domain: string | null;
-  win_status: boolean;
-  win_price: string;
-  bid_price: string;
-  currency: string;
-  enriched: boolean;
-  timestamp: string;
-  auction_timestamp: string | null;
-  user_interests: unknown[];
-  raw_data: unknown;
-}
+/** The inserted columns as read back; raw_data as the driver parses jsonb. */
+type StoredRow = Omit<OutcomeInsert, "raw_data"> & { raw_data: unknown };
 
 const comparable = (row: OutcomeInsert | StoredRow) => ({
   ...row,
