@@ -8,6 +8,7 @@ import { startChangeFeed } from "./db/change-feed.ts";
 import { applyMigrations, ensureDatabase, MigrationError } from "./db/migrate.ts";
 import { createApp } from "./api/app.ts";
 import { runConsumerRole } from "./ingest/consumer-role.ts";
+import { usage, UsageError } from "./ingest/cli-args.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { onTerminationSignals, serve } from "./runtime.ts";
 
@@ -74,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await role(config, log, args);
   } catch (error) {
+    if (error instanceof UsageError) return usage(error);
     log.error("Fatal error", { role: roleName, runtime: "deno", error });
     return 1;
   }

@@ -5,6 +5,7 @@ import { createSql } from "./db/client";
 import { startChangeFeed } from "./db/change-feed";
 import { applyMigrations, ensureDatabase, migrationStatus, MigrationError } from "./db/migrate";
 import { runConsumerRole } from "./ingest/consumer-role";
+import { usage, UsageError } from "./ingest/cli-args";
 import { runProduceSample } from "./ingest/produce-sample";
 import { serve } from "./runtime";
 
@@ -102,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return (await role(config, log, args)) ?? 0;
   } catch (error) {
+    if (error instanceof UsageError) return usage(error);
     log.error("Fatal error", { role: roleName, error });
     return 1;
   }

@@ -8,7 +8,6 @@ import { createSql, type Sql } from "../db/client";
 import { applyMigrations, ensureDatabase } from "../db/migrate";
 import { createApp } from "../api/app";
 import type { Logger } from "../log";
-import { UsageError } from "../ingest/cli-args";
 import { onTerminationSignals, serve, type HttpServer, type TerminationSignal } from "../runtime";
 import { createOutcomeGenerator, type OutcomeGenerator } from "../simulate/generator";
 import { parseDemoArgs, type DemoArgs } from "./demo-args";
@@ -98,14 +97,7 @@ async function firstAnswer(port: number, config: Config): Promise<{ at: number; 
 }
 
 export async function runDemoRole(config: Config, log: Logger, argv: string[], env: Env = process.env): Promise<number> {
-  let args: DemoArgs;
-  try {
-    args = parseDemoArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(error.message);
-    return 2;
-  }
+  const args = parseDemoArgs(argv);
   if (args.dataDir && !usesExternalDatabase(env) && (await dataDirState(args.dataDir)) === "other") {
     console.error(`--data-dir ${args.dataDir} holds files but no database: give a new or empty directory, or one a demo made.`);
     return 2;

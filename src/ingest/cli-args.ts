@@ -2,6 +2,12 @@
 // is a UsageError that names the option and what it accepts (the role exits 2 with it).
 export class UsageError extends Error {}
 
+/** What the role dispatcher does with a UsageError from any role: the message on stderr, exit code 2. */
+export function usage(error: UsageError): number {
+  console.error(error.message);
+  return 2;
+}
+
 function splitOption(option: string): [string, string | undefined] {
   const eq = option.indexOf("=");
   return eq < 0 ? [option, undefined] : [option.slice(0, eq), option.slice(eq + 1)];

@@ -6,7 +6,7 @@ import { createSql } from "../db/client";
 import type { Logger } from "../log";
 import { createConsumerMetrics } from "../metrics/consumer-metrics";
 import type { HttpServer } from "../runtime";
-import { parseConsumerArgs, UsageError, type ConsumerArgs } from "./cli-args";
+import { parseConsumerArgs } from "./cli-args";
 import { DATABASE_PING_TIMEOUT_MS, startConsumerHealthServer } from "./consumer-health";
 import { createConsumerStats, startConsumer, type BatchReport, type ConsumerHandle, type ConsumerOptions } from "./kafka-consumer";
 
@@ -25,14 +25,7 @@ const CONSUMER_STATEMENT_TIMEOUT_MS = 60_000;
 const HEALTH_STOP_DEADLINE_MS = 1_000;
 
 export async function runConsumerRole(config: Config, log: Logger, args: string[], extra: Partial<ConsumerOptions> = {}): Promise<number> {
-  let flags: ConsumerArgs;
-  try {
-    flags = parseConsumerArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(error.message);
-    return 2;
-  }
+  const flags = parseConsumerArgs(args);
   const connect = () =>
     createSql(config.db, {
       // One connection per partition written concurrently, one spare.

@@ -4,7 +4,7 @@
 import { CompressionTypes, type Message } from "kafkajs";
 import type { Config } from "../config";
 import type { Logger } from "../log";
-import { parseProduceArgs, UsageError, type ProduceArgs } from "./cli-args";
+import { parseProduceArgs, type ProduceArgs } from "./cli-args";
 import { createKafka } from "./kafka-consumer";
 
 const INTERESTS = ["technology", "sports", "travel", "finance", "gaming", "fashion"];
@@ -72,14 +72,7 @@ async function messagesFrom(args: ProduceArgs): Promise<Message[]> {
 }
 
 export async function runProduceSample(config: Config, log: Logger, argv: string[]): Promise<number> {
-  let args: ProduceArgs;
-  try {
-    args = parseProduceArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(error.message);
-    return 2;
-  }
+  const args = parseProduceArgs(argv);
   const topic = args.topic ?? config.kafka.topic;
   const messages = await messagesFrom(args);
   const producer = createKafka(config, log).producer({ allowAutoTopicCreation: true });
