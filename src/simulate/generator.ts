@@ -182,6 +182,12 @@ class Mulberry32 {
   }
 }
 
+/** Uniform draws in [0, 1) from one seed: the same sequence for the same seed (tests print theirs to replay a run). */
+export function seededRandom(seed: number): () => number {
+  const prng = new Mulberry32().reseed(seed);
+  return () => prng.next();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Zipf: P(rank k) ∝ 1/k^s. The CDF is built once per (n, s) and a draw is a binary search.
 

@@ -7,6 +7,7 @@ import { Kafka, logLevel, type Producer } from "kafkajs";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { BROKERS, closeKafka, committedOffsets, createTopic, endOffsets, waitFor, waitForCommittedToEnd } from "../support/kafka";
 import { kafkaEnv, spawnConsumer, stopLine, type ConsumerRoleProcess } from "../support/consumer";
+import { seededRandom } from "../../src/simulate/generator";
 
 let db: TestDatabase;
 let producer: Producer;
@@ -30,18 +31,6 @@ const TOTAL = 30_000;
 /** Every 97th message is unusable, each differently (so each dead letter names its own message). */
 const isInvalid = (i: number) => i % 97 === 41;
 const KILLS = 4;
-
-/** mulberry32: a seeded generator, so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Produced {
   index: number;
@@ -109,7 +98,7 @@ async function contentDigest(table: "auction_outcomes" | "expected_outcomes"): P
 
 test("kill -9 at random points, 4 times during one stream, then a restart: the table is exactly the valid messages, dead letters exactly the invalid ones", async () => {
   const seed = Number(process.env.HELIOS_SIGKILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   console.log(`sigkill test: seed ${seed} (HELIOS_SIGKILL_SEED=${seed} replays these kill points)`);
   const topic = await createTopic("sigkill", PARTITIONS);
   const env = kafkaEnv(topic);

@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
 import { closeKafka, committedOffsets, createTopic, endOffsets, produce, uniqueName, waitFor, waitForCommittedToEnd, type TestMessage } from "../support/kafka";
 import { consumerConfig, kafkaEnv, startTestConsumer, type InProcessConsumer } from "../support/consumer";
+import { seededRandom } from "../../src/simulate/generator";
 
 setDefaultTimeout(30_000);
 
@@ -30,20 +31,8 @@ afterAll(async () => {
   await db.drop();
 }, 30_000);
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function outcomes(prefix: string, count: number, seed = 1): Record<string, unknown>[] {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const start = Date.parse("2025-10-25T00:00:00Z");
   return Array.from({ length: count }, (_, i) => sampleOutcome(`${prefix}-${i}`, new Date(start + i * 997_000), random));
 }
