@@ -4,26 +4,20 @@
 // The kill points are random but seeded: the seed is printed, HELIOS_SIGKILL_SEED replays a run.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Kafka, logLevel, type Producer } from "kafkajs";
-import { createTestDatabase, type TestDatabase } from "../support/db";
-import { BROKERS, closeKafka, committedOffsets, createTopic, endOffsets, waitFor, waitForCommittedToEnd } from "../support/kafka";
-import { kafkaEnv, spawnConsumer, stopLine, type ConsumerRoleProcess } from "../support/consumer";
+import { BROKERS, committedOffsets, createTopic, endOffsets, waitFor, waitForCommittedToEnd } from "../support/kafka";
+import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine } from "../support/consumer";
 import { seededRandom } from "../../src/simulate/generator";
 
-let db: TestDatabase;
+const bed = consumerTestbed("consumer_sigkill");
 let producer: Producer;
-const processes: ConsumerRoleProcess[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase("consumer_sigkill");
   producer = new Kafka({ clientId: "helios-tests-sigkill", brokers: BROKERS, logLevel: logLevel.NOTHING }).producer({ allowAutoTopicCreation: false });
   await producer.connect();
 }, 30_000);
 
 afterAll(async () => {
-  for (const p of processes) p.proc.kill("SIGKILL");
   await producer.disconnect().catch(() => {});
-  await closeKafka();
-  await db.drop();
 }, 30_000);
 
 const PARTITIONS = 3;
@@ -82,17 +76,17 @@ async function produceInOrder(topic: string, messages: Produced[]): Promise<void
 }
 
 async function countRows(): Promise<number> {
-  const [row] = await db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
+  const [row] = await bed.db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
   return Number(row!.count);
 }
 
 /** The stored rows' content, in one digest: what each column holds, as PostgreSQL compares it. */
 async function contentDigest(table: "auction_outcomes" | "expected_outcomes"): Promise<{ rows: string; digest: string }> {
-  const [row] = await db.sql<{ rows: string; digest: string }[]>`
+  const [row] = await bed.db.sql<{ rows: string; digest: string }[]>`
     select count(*)::text as rows,
            md5(string_agg(concat_ws('|', bid_id, user_id, site_domain, win_status, trim_scale(win_price), trim_scale(bid_price),
                                     "timestamp", user_interests::text, raw_data::text), E'\\n' order by bid_id)) as digest
-    from ${db.sql(table)}`;
+    from ${bed.db.sql(table)}`;
   return row!;
 }
 
@@ -118,8 +112,8 @@ test("kill -9 at random points, 4 times during one stream, then a restart: the t
   const points = Array.from({ length: KILLS }, (_, i) => Math.floor(valid.length * ((i + 0.2 + 0.6 * random()) / (KILLS + 1))));
   const kills: string[] = [];
   for (const [i, point] of points.entries()) {
-    const consumer = spawnConsumer(db.url, env);
-    processes.push(consumer);
+    const consumer = spawnConsumer(bed.db.url, env);
+    bed.processes.push(consumer);
     // Past the planned point, and after this process stored something itself: every kill hits a consumer at work.
     // Up to 2 minutes: a join can wait for the group's 60 s rebalance timeout (rebalanceTimeout in
     // src/ingest/kafka-consumer.ts) when a killed member was caught mid-rebalance, plus its 6 s session.
@@ -140,8 +134,8 @@ test("kill -9 at random points, 4 times during one stream, then a restart: the t
   }
   // The last restart reads whatever is left (the killed member's partitions come back after its 6 s
   // session); production, paced by the rows stored, finishes with it.
-  const last = spawnConsumer(db.url, env);
-  processes.push(last);
+  const last = spawnConsumer(bed.db.url, env);
+  bed.processes.push(last);
   await producing;
   // In the group first: the killed consumers may already have committed everything.
   await last.waitForLine("the last consumer in the group", (l) => l.message === "Consumer group joined", 60_000);
@@ -154,12 +148,12 @@ test("kill -9 at random points, 4 times during one stream, then a restart: the t
   expect(exitCode).toBe(0);
 
   // Same set of bid_ids, and nothing twice.
-  const stored = await db.sql<{ bid_id: string }[]>`select bid_id from auction_outcomes order by bid_id`;
+  const stored = await bed.db.sql<{ bid_id: string }[]>`select bid_id from auction_outcomes order by bid_id`;
   expect(stored.length).toBe(valid.length);
   expect(stored.map((r) => r.bid_id)).toEqual(valid.map((m) => m.key).sort());
 
   // Same content: the produced valid messages, put in a table by PostgreSQL's own casts, digest alike.
-  await db.sql`
+  await bed.db.sql`
     create table expected_outcomes as
     select bid_id, m->>'user_id' as user_id, m->>'site_domain' as site_domain, (m->>'win_status')::boolean as win_status,
            (m->>'win_price')::numeric as win_price, (m->>'bid_price')::numeric as bid_price,
@@ -170,7 +164,7 @@ test("kill -9 at random points, 4 times during one stream, then a restart: the t
   expect(actual.rows).toBe(String(valid.length));
 
   // Dead letters: exactly the invalid messages, each at its own position, each once.
-  const letters = await db.sql<{ topic: string; partition: number; offset: string; payload: Buffer }[]>`
+  const letters = await bed.db.sql<{ topic: string; partition: number; offset: string; payload: Buffer }[]>`
     select topic, "partition", "offset"::text as "offset", payload from dead_letters order by "partition", dead_letters."offset"`;
   const position = (p: { partition: number; offset: number | string }) => `${p.partition}:${p.offset}`;
   expect(letters.map((l) => ({ topic: l.topic, at: position(l), payload: Buffer.from(l.payload).toString() }))).toEqual(
