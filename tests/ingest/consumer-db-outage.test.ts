@@ -83,9 +83,13 @@ test("retries with logged attempts while connections are killed and the database
 
   const stopped = stopLine(consumer.lines)!;
   expect(stopped).toMatchObject({ reason: "signal", error_count: 0 });
-  // A transaction whose connection died after COMMIT was sent may have committed: its retry
-  // finds the rows there and counts them as duplicates, never as new rows.
-  expect(stopped.success_count).toBe(TOTAL);
+  // A transaction whose connection was terminated after PostgreSQL committed it, before the
+  // consumer heard so, is retried: its rows are found there and counted as duplicates, never
+  // stored twice (the table holds exactly TOTAL rows, checked above). Seen in CI: one batch of
+  // 4,000 committed that way, so success_count is TOTAL less such batches, and every message is
+  // counted once, as stored or as already there.
+  expect(stopped.success_count as number).toBeLessThanOrEqual(TOTAL);
+  expect((stopped.success_count as number) + (stopped.duplicate_count as number)).toBeGreaterThanOrEqual(TOTAL);
   expect(stopped.total_messages).toBe((stopped.success_count as number) + (stopped.duplicate_count as number));
   const committed = await committedOffsets(env.KAFKA_CONSUMER_GROUP, topic);
   expect(Object.values(committed).reduce((sum, o) => sum + Number(o), 0)).toBe(TOTAL);
