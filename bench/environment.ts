@@ -4,11 +4,13 @@ import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../src/config";
-import { createSql, type Sql } from "../src/db/client";
-import { applyMigrations } from "../src/db/migrate";
-import { createLogger } from "../src/log";
+import type { Sql } from "../src/db/client";
+import { databaseServer, DEFAULT_SERVER_URL } from "../tests/support/postgres";
+import { ROOT } from "../tests/support/project";
 
-export const ROOT = join(import.meta.dir, "..");
+export { freePortSync as freePort } from "../tests/support/ports";
+export { quietLog } from "../tests/support/postgres";
+export { ROOT };
 
 const MEBIBYTE = 1024 * 1024;
 
@@ -32,9 +34,9 @@ export function ramMiB(role: "api" | "consumer"): number {
   return Number(deployedRuntimeEnv(role).BUN_JSC_forceRAMSize) / MEBIBYTE;
 }
 
-export const SERVER_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const SERVER = databaseServer(process.env.BENCH_DATABASE_URL ?? DEFAULT_SERVER_URL);
+export const SERVER_URL = SERVER.url;
 export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? "127.0.0.1:9092";
-export const quietLog = createLogger("ERROR");
 
 export function say(text: string): void {
   console.error(`bench: ${text}`);
@@ -133,33 +135,19 @@ export async function ensureKafka(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL.
 
-export function urlFor(database: string): string {
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
+export const urlFor = SERVER.urlFor;
 
 /** Config of the roles under test, pointed at one database; extra env overrides. */
 export function configFor(database: string, env: Record<string, string> = {}): Config {
   return loadConfig({ ...process.env, DATABASE_URL: urlFor(database), LOG_LEVEL: "ERROR", ...env });
 }
 
-export function adminSql(): Sql {
-  return createSql(loadConfig({ DATABASE_URL: SERVER_URL }).db, { max: 1, statementTimeoutMs: 0 });
-}
-
+export const adminSql = SERVER.admin;
 /** A pool on the database for the harness itself: no statement timeout (loads and COPYs are long). */
-export function benchSql(database: string, max = 2): Sql {
-  return createSql(configFor(database).db, { max, applicationName: "helios-bench", statementTimeoutMs: 0 });
-}
-
-export async function databaseExists(admin: Sql, name: string): Promise<boolean> {
-  return (await admin`select 1 from pg_database where datname = ${name}`).length > 0;
-}
-
-export async function dropDatabase(admin: Sql, name: string): Promise<void> {
-  await admin`drop database if exists ${admin(name)} with (force)`;
-}
+export const benchSql = (database: string, max = 2): Sql => SERVER.connect(database, max, "helios-bench");
+export const databaseExists = SERVER.exists;
+export const dropDatabase = SERVER.drop;
+export const migrate = SERVER.migrate;
 
 /** Drops any database of that name, creates it empty and applies every migration. */
 export async function freshDatabase(admin: Sql, name: string): Promise<void> {
@@ -168,24 +156,8 @@ export async function freshDatabase(admin: Sql, name: string): Promise<void> {
   await migrate(name);
 }
 
-export async function migrate(name: string): Promise<string[]> {
-  const sql = benchSql(name, 1);
-  try {
-    return await applyMigrations(sql, quietLog);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Ports and run artifacts.
-
-export function freePort(): number {
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = server.port!;
-  server.stop(true);
-  return port;
-}
 
 /** bench/out/<kind>-<time>/: logs, captured SQL and pgbench scripts of one run (git-ignored). */
 export async function runDirectory(kind: string): Promise<string> {

@@ -7,7 +7,7 @@
 // statement becomes a pgbench command with its parameters as pgbench variables, so with
 // `-M prepared` they are bound parameters of a prepared statement, as postgres.js sends them.
 import { join } from "node:path";
-import { createApp } from "../src/api/app";
+import { createApp } from "../src/app";
 import type { Config } from "../src/config";
 import { createSql } from "../src/db/client";
 import { quietLog, say } from "./environment";

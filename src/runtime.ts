@@ -90,6 +90,16 @@ export function onTerminationSignals(handler: (signal: TerminationSignal) => voi
   };
 }
 
+/** Resolves with the first SIGTERM or SIGINT; its listeners are removed then. */
+export function terminationSignal(): Promise<TerminationSignal> {
+  return new Promise((resolve) => {
+    const stopListening = onTerminationSignals((signal) => {
+      stopListening();
+      resolve(signal);
+    });
+  });
+}
+
 /** The bundler's messages (unresolved imports, syntax errors) in `errors`, and one line of them as the message. */
 export class BundleError extends AggregateError {}
 

@@ -1,7 +1,7 @@
 // The console plugin: the page for every console path, and its assets. It reads no data itself:
 // the page calls the public /api/ endpoints, so whatever it shows a script can get too.
 import { Elysia } from "elysia";
-import { notFound } from "../api/errors";
+import { notFound } from "../http/errors";
 import { consoleAssets, type AssetName } from "./console.assets";
 import { CONSOLE_CSP, renderConsolePage } from "./console.page";
 

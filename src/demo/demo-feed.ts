@@ -1,14 +1,14 @@
-// The demo's simulated source: generated messages → the same parseOutcomeMessage and writeBatch
-// as the Kafka consumer, in small paced batches. Only the source differs: a message's position is
-// (topic "demo", partition 0, offset = its index), so a replayed batch is idempotent for dead
-// letters exactly as the unique bid_id makes it for outcomes.
+// The demo's simulated source: generated messages through the one ingest step (the same mapping
+// and batch writer as the Kafka consumer), in small paced batches. Only the reading differs: a
+// message's position is (topic "demo", partition 0, offset = its index), so a replayed batch is
+// idempotent for dead letters exactly as the writer's unique key makes it for outcomes.
 import type { Sql } from "../db/client";
+import { fixedPool } from "../db/pool";
+import type { MessageSource } from "../ingest/batch-writer";
+import { createIngestCounters, createIngestStep, type IngestCounters } from "../ingest/ingest-step";
 import type { Logger } from "../log";
-import { writeBatch, type BatchInput, type BatchResult } from "../ingest/batch-writer";
-import { DEFAULT_RETRY, retryDelayMs } from "../ingest/kafka-consumer";
-import { parseOutcomeMessage } from "../outcomes/outcome.mapping";
-import { messageValue, type GeneratedMessage, type OutcomeGenerator } from "../simulate/generator";
-import { runPaced, type PacedControl } from "./pacing";
+import { createOutcomeGenerator, messageValue, type GeneratedMessage, type OutcomeGenerator } from "../simulate/generator";
+import { runPaced } from "./pacing";
 
 export const DEMO_TOPIC = "demo";
 export const DEMO_PARTITION = 0;
@@ -16,32 +16,32 @@ export const DEMO_PARTITION = 0;
 const encoder = new TextEncoder();
 const asBytes = (value: string | Uint8Array): Uint8Array => (typeof value === "string" ? encoder.encode(value) : value);
 
-/** Generated messages → rows and rejections, each with its demo position for a dead letter. */
-export function toDemoBatch(messages: readonly GeneratedMessage[], receivedAt: string): BatchInput {
-  const input: BatchInput = { rows: [], rejections: [] };
-  for (const message of messages) {
-    const payload = asBytes(messageValue(message));
-    const source = {
-      topic: DEMO_TOPIC,
-      partition: DEMO_PARTITION,
-      offset: String(message.index),
-      key: message.key === null ? null : encoder.encode(message.key),
-      payload,
-    };
-    const parsed = parseOutcomeMessage(payload, receivedAt);
-    if (parsed.ok) input.rows.push({ row: parsed.row, source });
-    else input.rejections.push({ source, reason: parsed.reason });
-  }
-  return input;
+/** Generated messages as the ingest step reads them, each at its demo position. */
+export function demoSources(messages: readonly GeneratedMessage[]): MessageSource[] {
+  return messages.map((message) => ({
+    topic: DEMO_TOPIC,
+    partition: DEMO_PARTITION,
+    offset: String(message.index),
+    key: message.key === null ? null : encoder.encode(message.key),
+    payload: asBytes(messageValue(message)),
+  }));
 }
 
-export interface FeedStats {
-  /** Messages written (committed): inserted + duplicates + dead-lettered. */
-  messages: number;
-  inserted: number;
-  duplicates: number;
-  deadLettered: number;
-  batches: number;
+/** A realistic mix for people watching: some redeliveries and some bad messages, live timestamps. */
+export function demoGenerator(seed: number, clock: () => number = Date.now): OutcomeGenerator {
+  return createOutcomeGenerator({
+    seed,
+    clock,
+    // Fewer users and sites than the benchmark's, so "top" lists repeat within minutes.
+    users: 10_000,
+    domains: 300,
+    missingSiteDomainRate: 0.02,
+    duplicateRate: 0.02,
+    invalidRate: 0.01,
+  });
+}
+
+export interface FeedStats extends IngestCounters {
   /** Index of the next message to generate. */
   nextIndex: number;
 }
@@ -70,65 +70,31 @@ export const DEFAULT_PROGRESS_INTERVAL_MS = 5_000;
 
 export function startDemoFeed(options: FeedOptions): DemoFeed {
   const { sql, log, generator, rate } = options;
-  const stats: FeedStats = { messages: 0, inserted: 0, duplicates: 0, deadLettered: 0, batches: 0, nextIndex: options.startIndex };
-
-  /** Retries until the batch commits (a replay only makes duplicates); null when stopped first. */
-  async function writeWithRetry(input: BatchInput, control: PacedControl): Promise<BatchResult | null> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await writeBatch(sql, input);
-      } catch (error) {
-        if (control.stopping) return null;
-        const delayMs = retryDelayMs(attempt, DEFAULT_RETRY);
-        log.warn("Database write failed, retrying batch", { attempt, delay_ms: delayMs, error: (error as Error).message });
-        await control.pause(delayMs);
-        if (control.stopping) return null;
-      }
-    }
-  }
-
-  function record(messages: readonly GeneratedMessage[], input: BatchInput, result: BatchResult, durationMs: number) {
-    stats.messages += messages.length;
-    stats.inserted += result.inserted;
-    stats.duplicates += result.duplicates;
-    stats.deadLettered += result.deadLettered;
-    stats.batches += 1;
-    stats.nextIndex += messages.length;
-    if (!log.enabled("DEBUG")) return;
-    // Expected in a demo (about 1 % by design): DEBUG, where the consumer says WARN.
-    for (const rejection of [...input.rejections, ...result.refused]) {
-      log.debug("Invalid auction outcome sent to dead letters", { offset: rejection.source.offset, reason: rejection.reason });
-    }
-    log.debug("Auction outcomes saved", {
-      count: result.inserted,
-      duplicates: result.duplicates,
-      invalid: result.deadLettered,
-      topic: DEMO_TOPIC,
-      partition: DEMO_PARTITION,
-      first_offset: String(messages[0]!.index),
-      last_offset: String(messages[messages.length - 1]!.index),
-      duration_ms: Math.round(durationMs * 100) / 100,
-    });
-  }
+  const stats: FeedStats = { ...createIngestCounters(), nextIndex: options.startIndex };
+  // The demo's one connection also serves the API (PGlite), so it is never replaced. Bad
+  // messages are part of the show (about 1 % by design): its lines stay at DEBUG.
+  const step = createIngestStep({ pool: fixedPool(sql), log, counters: stats, quiet: true });
 
   const progress = () =>
     log.info("Demo feed progress", {
-      messages: stats.messages,
-      inserted: stats.inserted,
-      duplicates: stats.duplicates,
-      dead_lettered: stats.deadLettered,
+      messages: stats.totalMessages,
+      inserted: stats.successCount,
+      duplicates: stats.duplicateCount,
+      dead_lettered: stats.errorCount,
       next_index: stats.nextIndex,
     });
   const progressTimer = setInterval(progress, options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS);
 
   const loop = runPaced(rate, options.tickMs ?? DEFAULT_TICK_MS, async (count, control) => {
-    const began = performance.now();
     const messages = [...generator.messages(stats.nextIndex, count)];
-    const input = toDemoBatch(messages, new Date().toISOString());
-    const result = await writeWithRetry(input, control);
-    if (result === null) return false;
-    record(messages, input, result, performance.now() - began);
-    return true;
+    const batch = await step.ingest(demoSources(messages), {
+      abandoned: () => control.stopping,
+      commit: async () => {
+        stats.nextIndex += messages.length;
+      },
+      fields: { topic: DEMO_TOPIC, partition: DEMO_PARTITION, first_offset: String(messages[0]!.index), last_offset: String(messages[messages.length - 1]!.index) },
+    });
+    return batch !== null;
   });
   log.info("Demo feed started", { rate, start_index: options.startIndex, seed: generator.options.seed, topic: DEMO_TOPIC });
   return {

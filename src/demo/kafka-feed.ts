@@ -5,7 +5,9 @@ import { CompressionTypes, Partitioners, type Admin, type Producer } from "kafka
 import type { Config } from "../config";
 import type { Sql } from "../db/client";
 import type { Logger } from "../log";
-import { createKafka, DEFAULT_RETRY, retryDelayMs, startConsumer, type ConsumerHandle } from "../ingest/kafka-consumer";
+import { createKafka } from "../ingest/kafka/client";
+import { startConsumer, type ConsumerHandle } from "../ingest/kafka/consumer";
+import { DEFAULT_RETRY, retryDelayMs } from "../ingest/retry";
 import { messageValue, type OutcomeGenerator } from "../simulate/generator";
 import { runPaced } from "./pacing";
 

@@ -1,11 +1,12 @@
-// Rows + rejections → one transaction → counts. The same writer serves every source (the Kafka
-// consumer, a demo feed, a file backfill): sources differ in how they read, storage does not.
+// Rows + rejections → one transaction → counts. The same writer serves every source through the
+// ingest step (ingest-step.ts): sources differ in how they read, storage does not.
 //
 // Exactly once in the table comes from the unique bid_id: `on conflict (bid_id) do nothing` turns
 // a redelivery into a counted duplicate, so a source may deliver at least once and replay freely.
 // Plain statements with one array parameter per column: no COPY (PGlite speaks the wire protocol
 // without it) and no per-value parameters (postgres.js allows 65,534 per statement).
 import type { Sql } from "../db/client";
+import { isDataError } from "../db/errors";
 import type { OutcomeInsert } from "../outcomes/outcome.mapping";
 
 /** Where a message came from and what it was, kept whole for a dead letter. */
@@ -45,16 +46,6 @@ export interface BatchResult {
   insertedBidIds: string[];
   /** Rows the database refused despite validation, with the database's reason. */
   refused: Rejection[];
-}
-
-/**
- * SQLSTATE classes 22 (data exception), 23 (integrity constraint violation) and 54 (program limit
- * exceeded, e.g. JSON nested too deep for the stack): the row itself is refused and will be
- * refused again, unlike a lost connection or a deadlock, which a retry heals.
- */
-export function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
 }
 
 function describeDbError(error: unknown): string {

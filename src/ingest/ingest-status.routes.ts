@@ -1,15 +1,13 @@
 // GET /api/ingest/status/: is ingest keeping up? Store rate, dead letters, consumer lag, read
 // from PostgreSQL only, so the api role needs no Kafka client (the consumer writes its lag).
 import { Elysia } from "elysia";
-import type { TSchema } from "@sinclair/typebox";
 import type { Sql } from "../db/client";
-import { ErrorBody, invalidQuery } from "../api/errors";
-import { openApiQueryParameters, validateQuery } from "../api/query";
-import { isoUtc, parseIsoTimestamp } from "../outcomes/timestamps";
+import { invalidQuery } from "../http/errors";
+import { invalidParameterResponse, jsonResponse, openApiQueryParameters } from "../http/openapi";
+import { validateQuery } from "../http/query";
+import { isoUtc, parseIsoTimestamp } from "../values/timestamps";
 import { ingestCounts, listConsumerLag, type ConsumerLagStoredRow, type IngestCountsRow } from "./ingest-status.repository";
 import { IngestStatus, IngestStatusQuery } from "./ingest-status.schema";
-
-const json = (schema: TSchema, description: string) => ({ description, content: { "application/json": { schema } } });
 
 /** from/to as PostgreSQL-ready text; from after to is refused like the outcomes filters do. */
 export function parsePeriod(query: IngestStatusQuery): { from?: string; to?: string } {
@@ -56,8 +54,8 @@ export function ingestStatusRoutes(sql: Sql) {
         summary: "Ingest health: outcomes stored per second, dead letters in a period, consumer lag",
         parameters: openApiQueryParameters(IngestStatusQuery),
         responses: {
-          200: json(IngestStatus, "Figures read at measured_at."),
-          400: json(ErrorBody, "A query parameter is invalid; `errors` names each one with what is accepted."),
+          200: jsonResponse(IngestStatus, "Figures read at measured_at."),
+          400: invalidParameterResponse,
         },
       },
     },

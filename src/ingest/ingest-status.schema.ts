@@ -1,6 +1,6 @@
 // TypeBox schemas of GET /api/ingest/status/: the query (a dead-letter period) and the answer.
 import { Type, type Static } from "@sinclair/typebox";
-import { instantParam } from "../outcomes/outcomes.schema";
+import { instantParam } from "../http/params";
 
 export const IngestStatusQuery = Type.Object({
   from: instantParam("Count dead letters received at or after this instant (default: 24 hours ago).", "2025-10-01T12:00:00Z"),

@@ -1,4 +1,4 @@
-// A full garbage collection after every few MiB of messages consumed, under Bun.
+// A full garbage collection after every few MiB of messages ingested, under Bun.
 //
 // Why: JavaScriptCore sizes its heap growth from the machine's memory, not the container's limit,
 // and most of the consumer's garbage is large and short-lived (fetch responses, parsed messages,

@@ -4,8 +4,8 @@
 // Unlike the original (bool("false") was true, unparsable prices silently became 0.00, the insert
 // time replaced the auction time), anything that cannot be read exactly is rejected with a reason
 // and kept aside as a dead letter instead of being guessed.
-import { numberToDecimalText } from "./decimals";
-import { parseIsoTimestamp } from "./timestamps";
+import { numberToDecimalText } from "../values/decimals";
+import { parseIsoTimestamp } from "../values/timestamps";
 
 /** Values larger than this are refused before decoding (a runaway producer, not an outcome). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;

@@ -2,8 +2,9 @@
 // whole buckets and base-table rows for the rest (see outcomes.rollup-plan.ts). Averages are
 // sum / count on both paths, so the figures are identical whichever path answers.
 import type { Sql } from "../db/client";
-import { whereClause, type Filters } from "./outcomes.filters";
-import { planAggregate, planAggregateOn, type AggregatePlan } from "./outcomes.rollup-plan";
+import { unionAll, whereAll, type Fragment } from "../db/fragments";
+import { activeFilters, whereClause, type Filters } from "./outcomes.filters";
+import { planAggregate, planAggregateOn, ROLLUPS, type AggregatePlan, type RollupName } from "./outcomes.rollup-plan";
 
 export interface StatsRow {
   total: string;
@@ -22,21 +23,16 @@ export interface DailyRow {
   avg_win_price: string | null;
 }
 
-/** Rollup WHERE: the same filters as the base table, on the rollup's columns. */
-function rollupWhere(sql: Sql, table: "hourly" | "daily_site", f: Filters) {
-  const time = table === "hourly" ? sql`bucket` : sql`day`;
-  const bound = (iso: string) => (table === "hourly" ? sql`${iso}::timestamptz` : sql`(${iso}::timestamptz at time zone 'UTC')::date`);
-  const parts = [
-    f.matchNothing === true && sql`false`,
-    f.siteDomain !== undefined && sql`site_domain = ${f.siteDomain}`,
-    f.winStatus !== undefined && sql`win_status = ${f.winStatus}`,
-    f.enriched !== undefined && sql`enriched = ${f.enriched}`,
-    f.currency !== undefined && sql`currency = ${f.currency}`,
-    f.from !== undefined && sql`${time} >= ${bound(f.from)}`,
-    f.to !== undefined && sql`${time} < ${bound(f.to)}`,
-  ].filter((part) => part !== false);
-  if (parts.length === 0) return sql`where true`;
-  return parts.slice(1).reduce((acc, part) => sql`${acc} and ${part}`, sql`where ${parts[0]!}`);
+/** Rollup WHERE: the same filters as the base table, on the rollup's columns (the plan made sure it has them). */
+function rollupWhere(sql: Sql, rollup: RollupName, f: Filters): Fragment {
+  const { column, kind } = ROLLUPS[rollup].time;
+  const bound = (iso: string) => (kind === "timestamptz" ? sql`${iso}::timestamptz` : sql`(${iso}::timestamptz at time zone 'UTC')::date`);
+  const parts = activeFilters(f).map(({ spec, value }) => {
+    if (spec.rollup === "not on rollups") throw new Error(`${spec.param} is not on rollups: the plan should have read the base table`);
+    if ("column" in spec.rollup) return sql`${sql(spec.rollup.column)} = ${value as string | boolean}`;
+    return spec.rollup.bound === "from" ? sql`${sql(column)} >= ${bound(value as string)}` : sql`${sql(column)} < ${bound(value as string)}`;
+  });
+  return whereAll(sql, f.matchNothing === true ? [sql`false`, ...parts] : parts);
 }
 
 /** What partial aggregates are grouped by: a UTC day, a UTC hour, a site, or nothing (one total). */
@@ -50,14 +46,14 @@ function baseKey(sql: Sql, group: Grouping) {
   return sql`site_domain`;
 }
 
-/** The group key of rollup rows; a plan is only made on a table that carries the grouping. */
-function rollupKey(sql: Sql, table: "hourly" | "daily_site", group: Grouping) {
+/** The group key of rollup rows; a plan is only made on a rollup that carries the grouping. */
+function rollupKey(sql: Sql, rollup: RollupName, group: Grouping): Fragment {
+  const { time, columns } = ROLLUPS[rollup];
   if (group === "none") return sql`0`;
-  if (table === "hourly" && group === "day") return sql`(bucket at time zone 'UTC')::date`;
-  if (table === "hourly" && group === "hour") return sql`bucket`;
-  if (table === "daily_site" && group === "day") return sql`day`;
-  if (table === "daily_site" && group === "site_domain") return sql`site_domain`;
-  throw new Error(`outcome_rollup_${table} cannot be grouped by ${group}`);
+  if (group === "day") return time.kind === "utc-date" ? sql`${sql(time.column)}` : sql`(${sql(time.column)} at time zone 'UTC')::date`;
+  if (group === "hour" && time.kind === "timestamptz") return sql`${sql(time.column)}`;
+  if (group === "site_domain" && (columns as readonly string[]).includes(group)) return sql`site_domain`;
+  throw new Error(`${ROLLUPS[rollup].table} cannot be grouped by ${group}`);
 }
 
 /** Partial aggregates (key, total, wins, revenue, bid_sum, enriched) from every part of a plan. */
@@ -72,7 +68,7 @@ function partials(sql: Sql, plan: AggregatePlan, group: Grouping = "day") {
   );
   if (plan.rollup) {
     const { table, filters } = plan.rollup;
-    const from = table === "hourly" ? sql`outcome_rollup_hourly` : sql`outcome_rollup_daily_site`;
+    const from = sql(ROLLUPS[table].table);
     parts.push(sql`
       select ${rollupKey(sql, table, group)} as key, sum(outcomes) as total,
              coalesce(sum(outcomes) filter (where win_status), 0) as wins,
@@ -80,7 +76,7 @@ function partials(sql: Sql, plan: AggregatePlan, group: Grouping = "day") {
              sum(bid_price_sum) as bid_sum, coalesce(sum(outcomes) filter (where enriched), 0) as enriched
       from ${from} ${rollupWhere(sql, table, filters)} group by 1`);
   }
-  return parts.slice(1).reduce((acc, part) => sql`${acc} union all ${part}`, parts[0]!);
+  return unionAll(sql, parts);
 }
 
 /** `plan` is taken as given in tests, to check a rollup plan against the base table. */

@@ -1,33 +1,16 @@
 // Ordering and pagination: page numbers (compatible with the original) and keyset cursors
 // (constant cost at any depth). Column names come from a fixed map; user text never reaches SQL.
 import type { Sql } from "../db/client";
-import { ApiError } from "../api/errors";
+import { commaList, joined, type Fragment } from "../db/fragments";
+import { ApiError } from "../http/errors";
+import { parseIsoTimestamp } from "../values/timestamps";
 import { ORDERING_FIELDS, type OrderingField } from "./outcomes.schema";
-import { parseIsoTimestamp } from "./timestamps";
 
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
 export interface OrderKey {
   field: OrderingField;
   desc: boolean;
-}
-
-export const DEFAULT_PAGE_SIZE = 100;
-/** Past this many rows, OFFSET costs more than a page is worth: cursors go on from there. */
-export const MAX_OFFSET = 1_000_000;
-
-/**
- * Refuses a page that would skip more than MAX_OFFSET rows. A page past the end stays the
- * original's 404, however far (`count` is only asked then); only a real deep page gets the 400.
- * `instead` says what the client can do, e.g. "a smaller page".
- */
-export async function refuseDeepOffset(page: number, pageSize: number, count: () => Promise<number>, instead: string): Promise<void> {
-  const offset = (page - 1) * pageSize;
-  if (offset <= MAX_OFFSET) return;
-  if ((await count()) <= offset) throw new ApiError(404, "Invalid page.");
-  throw new ApiError(400, "Invalid query parameter: page.", {
-    page: [`page ${page} × page_size ${pageSize} skips more than ${MAX_OFFSET} rows: expected ${instead}.`],
-  });
 }
 
 /** Parses `-timestamp,win_price` and appends the id tie-breaker so every order is total. */
@@ -46,9 +29,8 @@ export function orderingText(keys: OrderKey[]): string {
   return keys.map((key) => (key.desc ? "-" : "") + key.field).join(",");
 }
 
-export function orderByClause(sql: Sql, keys: OrderKey[], reverse = false) {
-  const parts = keys.map((key) => (key.desc !== reverse ? sql`${sql(key.field)} desc` : sql`${sql(key.field)} asc`));
-  return parts.slice(1).reduce((acc, part) => sql`${acc}, ${part}`, sql`order by ${parts[0]!}`);
+export function orderByClause(sql: Sql, keys: OrderKey[], reverse = false): Fragment {
+  return sql`order by ${commaList(sql, keys.map((key) => (key.desc !== reverse ? sql`${sql(key.field)} desc` : sql`${sql(key.field)} asc`)))}`;
 }
 
 export interface Cursor {
@@ -115,14 +97,14 @@ function typed(sql: Sql, key: OrderKey, value: string) {
 export function keysetCondition(sql: Sql, keys: OrderKey[], cursor: Cursor) {
   const after = (key: OrderKey) => key.desc === cursor.forward; // descending + forward → "<"
   if (keys.every((key) => key.desc === keys[0]!.desc)) {
-    const columns = keys.map((key) => sql`${sql(key.field)}`).reduce((acc, c) => sql`${acc}, ${c}`);
-    const values = keys.map((key, i) => typed(sql, key, cursor.values[i]!)).reduce((acc, v) => sql`${acc}, ${v}`);
+    const columns = commaList(sql, keys.map((key) => sql`${sql(key.field)}`));
+    const values = commaList(sql, keys.map((key, i) => typed(sql, key, cursor.values[i]!)));
     return after(keys[0]!) ? sql`(${columns}) < (${values})` : sql`(${columns}) > (${values})`;
   }
   const branches = keys.map((key, i) => {
     const equal = keys.slice(0, i).map((prev, j) => sql`${sql(prev.field)} = ${typed(sql, prev, cursor.values[j]!)}`);
     const strict = after(key) ? sql`${sql(key.field)} < ${typed(sql, key, cursor.values[i]!)}` : sql`${sql(key.field)} > ${typed(sql, key, cursor.values[i]!)}`;
-    return [...equal, strict].reduce((acc, part) => sql`${acc} and ${part}`);
+    return joined(sql, [...equal, strict], sql` and `);
   });
-  return branches.map((b) => sql`(${b})`).reduce((acc, b) => sql`${acc} or ${b}`);
+  return joined(sql, branches.map((b) => sql`(${b})`), sql` or `);
 }

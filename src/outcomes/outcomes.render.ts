@@ -1,9 +1,9 @@
 // Rows → JSON records and aggregates. Prices stay decimal text; timestamps become ISO-8601 Z.
-import { aggregateNumber, renderPrice } from "./decimals";
+import { aggregateNumber, renderPrice } from "../values/decimals";
 import type { OutcomeRow } from "./outcomes.repository";
 import type { DailyRow, StatsRow, TopRow } from "./outcomes.aggregates";
 import type { DailyStat, OutcomeDetail, OutcomeRecord, OutcomeStats, TopList } from "./outcomes.schema";
-import { isoUtc } from "./timestamps";
+import { isoUtc } from "../values/timestamps";
 
 export function renderOutcome(row: OutcomeRow): OutcomeRecord {
   return {

@@ -1,14 +1,14 @@
 // The outcomes plugin: validate the raw query → Filters → repository → render.
-import { Elysia } from "elysia";
 import type { TSchema } from "@sinclair/typebox";
+import { Elysia } from "elysia";
 import type { Sql } from "../db/client";
-import { ErrorBody, notFound, ApiError } from "../api/errors";
-import { openApiQueryParameters, validateQuery } from "../api/query";
-import { absoluteUrl, withParams } from "../api/urls";
+import { notFound } from "../http/errors";
+import { invalidParameterResponse, jsonResponse, notFoundResponse, openApiQueryParameters } from "../http/openapi";
+import { numberedPage, pagePosition, refuseDeepOffset } from "../http/pagination";
+import { validateQuery } from "../http/query";
+import { absoluteUrl, withParams } from "../http/urls";
 import { parseFilters, type Filters } from "./outcomes.filters";
-import {
-  DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, orderingText, parseOrdering, refuseDeepOffset, type OrderKey,
-} from "./outcomes.paging";
+import { decodeCursor, encodeCursor, orderingText, parseOrdering, type OrderKey } from "./outcomes.paging";
 import { findOutcome, listOutcomesAfter, listOutcomesPage, type OutcomeRow } from "./outcomes.repository";
 import { countOutcomes, dailyStats, outcomeStats, timeSeries, topBy } from "./outcomes.aggregates";
 import { AggregateCache } from "./aggregate-cache";
@@ -19,31 +19,19 @@ import {
   TopList, TopQuery, type OutcomeListQuery as ListQuery,
 } from "./outcomes.schema";
 
-const json = (schema: TSchema, description: string) => ({ description, content: { "application/json": { schema } } });
-const errorResponses = {
-  400: json(ErrorBody, "A query parameter is invalid; `errors` names each one with what is accepted."),
-  404: json(ErrorBody, "Not found, or a page past the end."),
-};
+const errorResponses = { 400: invalidParameterResponse, 404: notFoundResponse() };
 
 /** The exact number of outcomes matching `filters` (the list envelope's `count`). */
 type Counter = (filters: Filters) => Promise<number>;
 
 async function listPage(sql: Sql, count: Counter, request: Request, query: ListQuery, filters: Filters): Promise<OutcomePage> {
   const keys = parseOrdering(query.ordering);
-  const pageSize = query.page_size ? Number(query.page_size) : DEFAULT_PAGE_SIZE;
+  const at = pagePosition(query);
   const url = absoluteUrl(request);
-  if (query.cursor !== undefined) return cursorPage(sql, count, url, filters, keys, query.cursor, pageSize);
-  const page = query.page ? Number(query.page) : 1;
-  const offset = (page - 1) * pageSize;
-  await refuseDeepOffset(page, pageSize, () => count(filters), "a smaller page, or keyset pagination with cursor=");
-  const [total, rows] = await Promise.all([count(filters), listOutcomesPage(sql, filters, keys, pageSize, offset)]);
-  if (rows.length === 0 && page > 1) throw new ApiError(404, "Invalid page.");
-  return {
-    count: total,
-    next: offset + rows.length < total ? withParams(url, { page: String(page + 1) }) : null,
-    previous: page > 1 ? withParams(url, { page: page === 2 ? null : String(page - 1) }) : null,
-    results: rows.map(renderOutcome),
-  };
+  if (query.cursor !== undefined) return cursorPage(sql, count, url, filters, keys, query.cursor, at.pageSize);
+  await refuseDeepOffset(at, () => count(filters), "a smaller page, or keyset pagination with cursor=");
+  const [total, rows] = await Promise.all([count(filters), listOutcomesPage(sql, filters, keys, at.pageSize, at.offset)]);
+  return numberedPage(url, at, total, rows.map(renderOutcome));
 }
 
 async function cursorPage(sql: Sql, count: Counter, url: URL, filters: Filters, keys: OrderKey[], text: string, pageSize: number): Promise<OutcomePage> {
@@ -76,12 +64,12 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
   const listDoc = (summary: string) => ({
     summary,
     parameters: openApiQueryParameters(OutcomeListQuery),
-    responses: { 200: json(OutcomePage, "One page of outcomes, full records."), ...errorResponses },
+    responses: { 200: jsonResponse(OutcomePage, "One page of outcomes, full records."), ...errorResponses },
   });
   const filterDoc = (summary: string, schema: TSchema, description: string) => ({
     summary,
     parameters: openApiQueryParameters(OutcomeFilterQuery),
-    responses: { 200: json(schema, description), 400: errorResponses[400] },
+    responses: { 200: jsonResponse(schema, description), 400: invalidParameterResponse },
   });
 
   return new Elysia({ name: "outcomes-routes" })
@@ -137,7 +125,7 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
           tags: ["outcomes"],
           summary: "Per UTC hour or day: outcomes, wins and revenue, oldest first",
           parameters: openApiQueryParameters(TimeSeriesQuery),
-          responses: { 200: json(TimeSeries, "One point per bucket of the period, empty buckets as zeros."), 400: errorResponses[400] },
+          responses: { 200: jsonResponse(TimeSeries, "One point per bucket of the period, empty buckets as zeros."), 400: invalidParameterResponse },
         },
       },
     )
@@ -156,7 +144,7 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
           tags: ["outcomes"],
           summary: "Top site domains or users by revenue",
           parameters: openApiQueryParameters(TopQuery),
-          responses: { 200: json(TopList, "The groups with the highest revenue over the filtered outcomes."), 400: errorResponses[400] },
+          responses: { 200: jsonResponse(TopList, "The groups with the highest revenue over the filtered outcomes."), 400: invalidParameterResponse },
         },
       },
     )
@@ -179,7 +167,7 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
             { name: "id", in: "path", required: true, schema: { type: "integer", minimum: 1 } },
             ...openApiQueryParameters(OutcomeFilterQuery),
           ],
-          responses: { 200: json(OutcomeDetail, "The full record and the message as received."), ...errorResponses },
+          responses: { 200: jsonResponse(OutcomeDetail, "The full record and the message as received."), ...errorResponses },
         },
       },
     );

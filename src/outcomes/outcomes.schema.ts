@@ -1,54 +1,27 @@
 // TypeBox schemas of the outcomes API: the query parameters (validated from raw strings),
 // the JSON records and aggregates. Validation, TS types and the OpenAPI document all use these.
-import { FormatRegistry, Type, type Static, type TSchema } from "@sinclair/typebox";
-import { parseIsoTimestamp } from "./timestamps";
+import { Type, type Static } from "@sinclair/typebox";
+import { choiceParam, param } from "../http/params";
+import { pageOf, PageParams } from "../http/pagination";
+import { filterParams } from "./outcomes.filters";
 
 export const ORDERING_FIELDS = ["timestamp", "win_price", "bid_price", "created_at", "id"] as const;
 export type OrderingField = (typeof ORDERING_FIELDS)[number];
 
-// Any case, as the original lower-cased the value before comparing (so "Yes" and "NO" work too).
-const BOOLEAN_TEXT = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0|[Yy][Ee][Ss]|[Nn][Oo])$";
-const PRICE_TEXT = "^\\d{1,12}(\\.\\d{1,6})?$";
-const TIMESTAMP_TEXT =
-  "^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}([.,]\\d{1,9})?)?(Z|z|[+\\- ]\\d{2}(:?\\d{2})?)?)?$";
-// A real calendar instant (no 2025-02-30), checked in the same pass as the patterns so that one
-// 400 names every bad parameter, not only those that fail a pattern.
-const ISO_INSTANT_FORMAT = "iso-8601-instant";
-FormatRegistry.Set(ISO_INSTANT_FORMAT, (value) => parseIsoTimestamp(value) !== null);
-
 const orderingItem = `-?(${ORDERING_FIELDS.join("|")})`;
 
-const param = (options: { pattern?: string; maxLength?: number; description: string; accepts: string; format?: string }) =>
-  Type.Optional(
-    Type.String({
-      ...(options.pattern ? { pattern: options.pattern } : {}),
-      ...(options.format ? { format: options.format } : {}),
-      maxLength: options.maxLength ?? 255,
-      description: options.description,
-      "x-accepts": options.accepts,
-    }),
-  );
+/** The filters of every outcomes endpoint, from the filter table (outcomes.filters.ts). */
+export const FilterParams = filterParams(false);
+/** The list endpoints' filters: the aggregates' plus prefix search. */
+export const ListFilterParams = filterParams(true);
 
-/** An ISO-8601 instant parameter (a date means its midnight UTC, no zone means UTC). */
-export const instantParam = (description: string, example: string) =>
-  param({ pattern: TIMESTAMP_TEXT, format: ISO_INSTANT_FORMAT, maxLength: 40, description, accepts: `an ISO-8601 date or date-time, e.g. ${example}` });
-
-export const FilterParams = {
-  user_id: param({ description: "Only outcomes of this user (exact match).", accepts: "a user id of at most 255 characters" }),
-  site_domain: param({ description: "Only outcomes on this site domain (exact match).", accepts: "a site domain of at most 255 characters" }),
-  win_status: param({ pattern: BOOLEAN_TEXT, description: "Only won (true) or lost (false) auctions.", accepts: "true or false (also 1/0, yes/no)" }),
-  enriched: param({ pattern: BOOLEAN_TEXT, description: "Only enriched (true) or not enriched (false) bids.", accepts: "true or false (also 1/0, yes/no)" }),
-  min_price: param({ pattern: PRICE_TEXT, maxLength: 32, description: "Lowest win_price, inclusive.", accepts: "a decimal number ≥ 0 with at most 12 integer and 6 fractional digits, e.g. 0.50" }),
-  max_price: param({ pattern: PRICE_TEXT, maxLength: 32, description: "Highest win_price, inclusive.", accepts: "a decimal number ≥ 0 with at most 12 integer and 6 fractional digits, e.g. 1.00" }),
-  currency: param({ pattern: "^[A-Za-z]{3}$", maxLength: 3, description: "Only outcomes in this currency (ISO 4217 code, case-insensitive).", accepts: "a 3-letter currency code such as USD" }),
-  from: instantParam("Auctions at or after this instant (inclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", "2025-10-01 or 2025-10-01T12:00:00Z"),
-  to: instantParam("Auctions before this instant (exclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", "2025-10-02 or 2025-10-01T13:00:00Z"),
-};
-
-export const PageParams = {
-  page: param({ pattern: "^[1-9][0-9]{0,8}$", maxLength: 9, description: "Page number, from 1 (default 1).", accepts: "an integer from 1 to 999999999" }),
-  page_size: param({ pattern: "^([1-9][0-9]{0,2}|1000)$", maxLength: 4, description: "Items per page (default 100).", accepts: "an integer from 1 to 1000" }),
-  cursor: param({ pattern: "^[A-Za-z0-9_-]{0,512}$", maxLength: 512, description: "Keyset pagination: send an empty `cursor=` for the first page, then follow the opaque cursors in `next` / `previous`. Replaces `page` and stays fast at any depth.", accepts: "a cursor exactly as returned in next or previous" }),
+export const CursorParam = {
+  cursor: param({
+    pattern: "^[A-Za-z0-9_-]{0,512}$",
+    maxLength: 512,
+    description: "Keyset pagination: send an empty `cursor=` for the first page, then follow the opaque cursors in `next` / `previous`. Replaces `page` and stays fast at any depth.",
+    accepts: "a cursor exactly as returned in next or previous",
+  }),
 };
 
 export const OrderingParam = {
@@ -60,14 +33,7 @@ export const OrderingParam = {
   }),
 };
 
-export const SearchParam = {
-  search: param({
-    description: "Prefix search: outcomes whose bid_id, user_id or site_domain starts with this text (case-sensitive, byte order). Ignored when empty.",
-    accepts: "text of at most 255 characters",
-  }),
-};
-
-export const OutcomeListQuery = Type.Object({ ...FilterParams, ...SearchParam, ...PageParams, ...OrderingParam });
+export const OutcomeListQuery = Type.Object({ ...ListFilterParams, ...PageParams, ...CursorParam, ...OrderingParam });
 export type OutcomeListQuery = Static<typeof OutcomeListQuery>;
 export const OutcomeFilterQuery = Type.Object(FilterParams);
 export type OutcomeFilterQuery = Static<typeof OutcomeFilterQuery>;
@@ -99,21 +65,9 @@ export const OutcomeRecord = Type.Object(
 export type OutcomeRecord = Static<typeof OutcomeRecord>;
 
 export const OutcomeDetail = Type.Composite([OutcomeRecord, Type.Object({ raw_data: Type.Unknown({ description: "The message as received." }) })], {
-  
   title: "OutcomeDetail",
 });
 export type OutcomeDetail = Static<typeof OutcomeDetail>;
-
-export const pageOf = <T extends TSchema>(item: T, title: string) =>
-  Type.Object(
-    {
-      count: Type.Integer({ description: "Rows matching the filters." }),
-      next: Type.Union([Type.String({ format: "uri" }), Type.Null()]),
-      previous: Type.Union([Type.String({ format: "uri" }), Type.Null()]),
-      results: Type.Array(item),
-    },
-    { title },
-  );
 
 export const OutcomePage = pageOf(OutcomeRecord, "OutcomePage");
 export type OutcomePage = Static<typeof OutcomePage>;
@@ -153,7 +107,7 @@ export const MAX_SERIES_BUCKETS = 2_000;
 
 export const TimeSeriesQuery = Type.Object({
   ...FilterParams,
-  interval: param({ pattern: "^(hour|day)$", maxLength: 4, description: "Bucket width: one UTC hour or one UTC day (default day).", accepts: "hour or day" }),
+  interval: choiceParam(["hour", "day"], "Bucket width: one UTC hour or one UTC day (default day)."),
 });
 export type TimeSeriesQuery = Static<typeof TimeSeriesQuery>;
 
@@ -168,6 +122,7 @@ export const TimeSeriesPoint = Type.Object(
   },
   { title: "TimeSeriesPoint" },
 );
+export type TimeSeriesPoint = Static<typeof TimeSeriesPoint>;
 
 export const TimeSeries = Type.Object(
   {
@@ -185,7 +140,7 @@ export type TopDimension = (typeof TOP_DIMENSIONS)[number];
 
 export const TopQuery = Type.Object({
   ...FilterParams,
-  by: param({ pattern: `^(${TOP_DIMENSIONS.join("|")})$`, maxLength: 11, description: "Group by site_domain or user_id (default site_domain).", accepts: TOP_DIMENSIONS.join(" or ") }),
+  by: choiceParam(TOP_DIMENSIONS, "Group by site_domain or user_id (default site_domain)."),
   limit: param({ pattern: "^([1-9][0-9]?|100)$", maxLength: 3, description: "How many groups (default 10).", accepts: "an integer from 1 to 100" }),
 });
 export type TopQuery = Static<typeof TopQuery>;

@@ -1,11 +1,11 @@
 // The buckets of a time series: which ones a request spans, the bound on how many, and the
 // filling of empty buckets so a chart gets one point per bucket (pure; SQL is in aggregates).
-import { ApiError } from "../api/errors";
-import { renderPrice } from "./decimals";
+import { ApiError } from "../http/errors";
+import { renderPrice } from "../values/decimals";
 import type { SeriesRow } from "./outcomes.aggregates";
 import type { Filters } from "./outcomes.filters";
 import { ceilTo, floorTo } from "./outcomes.rollup-plan";
-import { MAX_SERIES_BUCKETS } from "./outcomes.schema";
+import { MAX_SERIES_BUCKETS, type TimeSeriesPoint } from "./outcomes.schema";
 
 export type Interval = "hour" | "day";
 
@@ -47,21 +47,14 @@ export function checkBucketCount(span: Span, interval: Interval): void {
   });
 }
 
-export interface SeriesPoint {
-  bucket: string;
-  outcomes: number;
-  wins: number;
-  revenue: string;
-}
-
 function bucketText(ms: number): string {
   return new Date(ms).toISOString().replace(".000Z", "Z");
 }
 
 /** One point per bucket of the span, oldest first; buckets without outcomes are zeros. */
-export function fillSeries(rows: readonly SeriesRow[], span: Required<Span>, interval: Interval): SeriesPoint[] {
+export function fillSeries(rows: readonly SeriesRow[], span: Required<Span>, interval: Interval): TimeSeriesPoint[] {
   const byBucket = new Map(rows.map((row) => [row.bucket, row]));
-  const points: SeriesPoint[] = [];
+  const points: TimeSeriesPoint[] = [];
   for (let ms = span.start; ms < span.end; ms += BUCKET_MS[interval]) {
     const bucket = bucketText(ms);
     const row = byBucket.get(bucket);

@@ -2,7 +2,7 @@
 // Every message is a pure function of (options, index): the same seed gives the same bytes on
 // any machine, any chunking and in any order, so Kafka messages and COPY rows made separately
 // from one seed describe exactly the same outcomes.
-import { numberToDecimalText } from "../outcomes/decimals";
+import { numberToDecimalText } from "../values/decimals";
 
 export interface AdCreative {
   creative_id: string;

@@ -7,16 +7,17 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { createApp } from "../../src/api/app";
+import { createApp } from "../../src/app";
 import { createLogger } from "../../src/log";
 import { createTestDatabase, testConfig, type TestDatabase } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
-import { recordConsumerLag } from "../../src/ingest/consumer-lag";
+import { recordConsumerLag } from "../../src/ingest/kafka/consumer-lag";
+import { ROOT } from "../support/project";
+import { waitFor } from "../support/wait";
 
 setDefaultTimeout(60_000);
 
 const CHROMIUM = "/usr/bin/chromium";
-const ROOT = join(import.meta.dir, "../..");
 const ARTIFACTS = join(ROOT, "tests/artifacts");
 const DOCS = join(ROOT, "docs");
 const TOKEN = "console-test-token-0123456789";
@@ -27,7 +28,7 @@ const CHROMIUM_ARGS = [
 
 /** A week of outcomes with a daily rhythm (2025-11-03 to 2025-11-10), so the chart has a shape. */
 async function insertWeek(db: TestDatabase): Promise<void> {
-  await db.sql`
+  await db.setup`
     insert into auction_outcomes
       (bid_id, user_id, site_domain, win_status, win_price, bid_price, currency, enriched, "timestamp", raw_data)
     select 'wk-' || h || '-' || k,
@@ -44,7 +45,7 @@ async function insertWeek(db: TestDatabase): Promise<void> {
 }
 
 async function insertDeadLetters(db: TestDatabase): Promise<void> {
-  await db.sql`
+  await db.setup`
     insert into dead_letters (topic, "partition", "offset", message_key, payload, reason, received_at) values
       ('auction_outcomes', 0, 41, convert_to('req-1', 'UTF8'), convert_to('{"bid_request_id": "req-1", "win_price": ', 'UTF8'), 'invalid JSON: unexpected end of input', now() - interval '3 hours'),
       ('auction_outcomes', 2, 7, null, '\\xfffe00'::bytea, 'payload is not UTF-8', now() - interval '2 hours'),
@@ -64,16 +65,6 @@ function serve(db: TestDatabase, env: Record<string, string> = {}): Served {
 }
 
 /** Polls until `check` returns a truthy value; the caller asserts afterwards, so a timeout shows the diff. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await check();
-  while (!last && Date.now() < deadline) {
-    await Bun.sleep(100);
-    last = await check();
-  }
-  return last;
-}
-
 let db: TestDatabase;
 let open: Served;
 let context: BrowserContext;
@@ -111,7 +102,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   mkdirSync(DOCS, { recursive: true });
   db = await createTestDatabase("console_browser");
-  await insertOutcomes(db.sql);
+  await insertOutcomes(db.setup);
   await insertWeek(db);
   await insertDeadLetters(db);
   await recordConsumerLag(db.sql, [
@@ -119,7 +110,7 @@ beforeAll(async () => {
     { groupId: "analytics-service-group", topic: "auction_outcomes", partition: 1, committedOffset: "18113", highWatermark: "18113", lag: 0 },
     { groupId: "analytics-service-group", topic: "auction_outcomes", partition: 2, committedOffset: "18340", highWatermark: "18345", lag: 5 },
   ]);
-  await db.sql`analyze auction_outcomes`;
+  await db.setup`analyze auction_outcomes`;
   open = serve(db);
   userDataDir = mkdtempSync(join(tmpdir(), "helios-console-chromium-"));
   context = await chromium.launchPersistentContext(userDataDir, {
@@ -179,7 +170,7 @@ describe("the live overview", () => {
     const started = Date.now();
     await page.goto(open.base + OVERVIEW);
     const stats = await api(`/api/outcomes/stats/?from=${PERIOD.from}&to=${PERIOD.to}`);
-    await eventually(async () => (await shownStats(page)).total_outcomes === String(stats.total_outcomes));
+    await waitFor("the overview to show the stats", async () => (await shownStats(page)).total_outcomes === String(stats.total_outcomes), { timeoutMs: 10_000 });
     const timing = await page.evaluate(() => ({
       paint: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? -1,
       figures: Number((document.getElementById("updated") as HTMLElement).dataset.refreshedAt) - performance.timeOrigin,
@@ -214,14 +205,14 @@ describe("the live overview", () => {
   test("updates itself, without a reload, after new outcomes are stored", async () => {
     await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
     const before = await api(`/api/outcomes/stats/?from=${PERIOD.from}&to=${PERIOD.to}`);
-    await db.sql`
+    await db.setup`
       insert into auction_outcomes (bid_id, user_id, site_domain, win_status, win_price, bid_price, currency, enriched, "timestamp", raw_data)
       values ('live-1', 'user-live', 'live.example', true, 2.50, 2.50, 'USD', true, '2025-11-06T12:34:56.789012Z', '{}'),
              ('live-2', 'user-live', 'live.example', true, 7.25, 7.25, 'USD', false, '2025-11-06T12:35:00Z', '{}'),
              ('live-3', 'user-live', 'live.example', false, 0, 1.10, 'USD', true, '2025-11-09T23:59:59.999999Z', '{}')`;
     const after = await api(`/api/outcomes/stats/?from=${PERIOD.from}&to=${PERIOD.to}`);
     expect(after.total_outcomes).toBe(before.total_outcomes + 3);
-    await eventually(async () => (await shownStats(page)).total_outcomes === String(after.total_outcomes));
+    await waitFor("the overview to show the new total", async () => (await shownStats(page)).total_outcomes === String(after.total_outcomes), { timeoutMs: 10_000 });
     expect(await shownStats(page)).toEqual(expectedShown(after));
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
     // The new outcomes reach the chart and the top users in the same refresh.
@@ -236,7 +227,7 @@ describe("the live overview", () => {
     await page.waitForURL((url) => url.searchParams.get("interval") === "day");
     expect(new URL(page.url()).searchParams.get("from")).toBe(PERIOD.from);
     const series = await api(`/api/outcomes/timeseries/?interval=day&from=${PERIOD.from}&to=${PERIOD.to}`);
-    await eventually(async () => (await page.locator("#series-table tbody tr").count()) === series.results.length);
+    await waitFor("one table row per series point", async () => (await page.locator("#series-table tbody tr").count()) === series.results.length, { timeoutMs: 10_000 });
     expect(await page.locator("#series-table tbody tr").count()).toBe(7);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("interval");
   });
@@ -271,7 +262,7 @@ describe("the outcomes browser", () => {
   async function expectTableMatchesApi(): Promise<{ count: number; results: { id: number }[]; next: string | null; previous: string | null }> {
     const answer = await api(`/api/outcomes/?${apiQueryOfPage()}`);
     const ids = answer.results.map((outcome: { id: number }) => outcome.id);
-    await eventually(async () => JSON.stringify(await tableIds()) === JSON.stringify(ids));
+    await waitFor("the table to show the ids", async () => JSON.stringify(await tableIds()) === JSON.stringify(ids), { timeoutMs: 10_000 });
     expect(await tableIds()).toEqual(ids);
     expect(await page.textContent("#outcomes-table caption")).toStartWith(`${answer.count.toLocaleString("en-US")} outcomes match`);
     return answer;

@@ -6,11 +6,11 @@ import { loadConfig } from "../../src/config";
 import { createSql } from "../../src/db/client";
 import { applyMigrations, checksumOf, migrationStatus, MigrationError, MIGRATIONS_DIR } from "../../src/db/migrate";
 import { createTestDatabase, quietLog, SERVER_URL, urlFor, type TestDatabase } from "../support/db";
+import { ROOT } from "../support/project";
 
 // Subprocesses start a whole Bun each; a loaded 2-core machine needs more than the 5 s default.
 setDefaultTimeout(30_000);
 
-const ROOT = join(import.meta.dir, "../..");
 const created: TestDatabase[] = [];
 const spawnedDatabases: string[] = [];
 const tempDirs: string[] = [];
@@ -149,7 +149,7 @@ describe("a fresh apply of the project's migrations", () => {
   });
 
   test("maintains updated_at in the database and leaves created_at alone", async () => {
-    await db.sql`
+    await db.setup`
       insert into auction_outcomes (bid_id, user_id, win_status, "timestamp", raw_data, created_at, updated_at)
       values ('touch-1', 'u', false, now(), '{}'::jsonb, '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')`;
     await db.sql`update auction_outcomes set enriched = true where bid_id = 'touch-1'`;

@@ -5,8 +5,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_SEED } from "../../src/demo/demo-args";
-import { demoGenerator } from "../../src/demo/demo-role";
-import { closedPort, eventually, freePort, spawnService, type ServiceProcess } from "../support/processes";
+import { demoGenerator } from "../../src/demo/demo-feed";
+import { spawnService, type ServiceProcess } from "../support/processes";
+import { freePort } from "../support/ports";
+import { waitFor } from "../support/wait";
 
 /** A cold start initialises PostgreSQL in WebAssembly: seconds alone, far more on a busy machine. */
 const READY_TIMEOUT_MS = 90_000;
@@ -22,7 +24,7 @@ afterAll(async () => {
 
 async function startDemo(args: string[] = []): Promise<{ demo: ServiceProcess; base: string }> {
   const port = await freePort();
-  const broker = `127.0.0.1:${await closedPort()}`;
+  const broker = `127.0.0.1:${await freePort()}`;
   const demo = spawnService(["bun", "run", "src/main.ts", "demo", "--port", String(port), "--rate", "500", ...args], {
     unset: ["DATABASE_URL", "DB_HOST", "PORT", "API_TOKENS"],
     env: { KAFKA_BROKERS: broker, LOG_LEVEL: "INFO" },
@@ -53,10 +55,10 @@ describe("demo mode", () => {
 
       const totalOutcomes = async () => (await getJson(`${base}/api/outcomes/stats/`)).total_outcomes as number;
       const first = await totalOutcomes();
-      const second = await eventually("more outcomes than the first read", async () => {
+      const second = await waitFor("more outcomes than the first read", async () => {
         const total = await totalOutcomes();
         return total > first ? total : undefined;
-      }, 10_000);
+      }, { timeoutMs: 10_000 });
       expect(second).toBeGreaterThan(first);
 
       // The first progress line comes 5 s into the stream, with 2 % of its messages redelivered.
@@ -91,10 +93,10 @@ describe("demo mode", () => {
       const dataDir = await mkdtemp(join(tmpdir(), "helios-demo-test-"));
       directories.push(dataDir);
       const firstRun = await startDemo(["--data-dir", dataDir]);
-      const before = await eventually("stored outcomes", async () => {
+      const before = await waitFor("stored outcomes", async () => {
         const count = await outcomeCount(firstRun.base);
         return count > 0 ? count : undefined;
-      }, 10_000);
+      }, { timeoutMs: 10_000 });
       expect(await stop(firstRun.demo)).toBe(0);
       // The feed's last line, written once it stopped: how many messages it committed.
       const last = firstRun.demo.lines.filter((line) => line.message === "Demo feed progress").at(-1)!;

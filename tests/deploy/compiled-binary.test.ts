@@ -7,8 +7,10 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "../support/db";
-import { closeKafka, createTopic, produce, uniqueName, waitFor, BROKERS } from "../support/kafka";
-import { mainRoles, ROOT } from "./deploy-files";
+import { closeKafka, createTopic, produce, uniqueName, BROKERS } from "../support/kafka";
+import { ROOT } from "../support/project";
+import { mainRoles } from "./deploy-files";
+import { waitFor } from "../support/wait";
 
 const roles = mainRoles();
 

@@ -1,9 +1,10 @@
 // Reads the deployment files (k8s/, compose.yaml, Containerfile) and the facts of the code they
-// must agree with (the environment variables src/config.ts reads, the roles src/main.ts runs).
+// must agree with (the environment variables src/config.ts reads, the roles src/roles/index.ts offers).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ROLES } from "../../src/roles";
+import { ROOT } from "../support/project";
 
-export const ROOT = join(import.meta.dir, "../..");
 export const K8S_DIR = join(ROOT, "k8s");
 
 export type Manifest = {
@@ -47,12 +48,9 @@ export function configVariables(): Set<string> {
   return names;
 }
 
-/** The role names in src/main.ts's ROLES table. */
+/** The roles the program offers (src/roles/index.ts), which manifests and compose may name. */
 export function mainRoles(): Set<string> {
-  const source = readText("src/main.ts");
-  const table = /const ROLES\b[^=]*=\s*\{([^}]*)\}/.exec(source);
-  if (!table) throw new Error("src/main.ts has no `const ROLES = { … }` table");
-  return new Set([...table[1]!.matchAll(/^\s*["']?([a-z][a-z0-9-]*)["']?\s*[:,]/gm)].map((match) => match[1]!));
+  return new Set(Object.keys(ROLES));
 }
 
 export type PodSpec = { containers: any[]; initContainers?: any[]; securityContext?: any; terminationGracePeriodSeconds?: number; volumes?: any[] };

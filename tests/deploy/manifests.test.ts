@@ -1,14 +1,14 @@
 // The deployment files agree with the code: k8s/ manifests, compose.yaml and the Containerfile
-// use roles that src/main.ts runs, variables that src/config.ts reads, probe paths and ports the
+// use roles that src/roles/index.ts offers, variables that src/config.ts reads, probe paths and ports the
 // programs serve, selectors that select the pods they mean, and the hardening the issue asks for.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
-import { consumerHealthHandler } from "../../src/ingest/consumer-health";
-import { createConsumerStats } from "../../src/ingest/kafka-consumer";
-import { createConsumerMetrics } from "../../src/metrics/consumer-metrics";
+import { consumerHealthHandler } from "../../src/ingest/kafka/consumer-health";
+import { createConsumerStats } from "../../src/ingest/kafka/consumer";
+import { createConsumerMetrics } from "../../src/ingest/kafka/consumer-metrics";
 import {
   configVariables,
   containersOf,
@@ -19,14 +19,14 @@ import {
   podSpecOf,
   readManifests,
   readText,
-  ROOT,
   type Manifest,
 } from "./deploy-files";
+import { ROOT } from "../support/project";
 
 const IMAGE = "helios/analytics-service";
 const SECRET_NAME = "analytics-service-secrets";
 const CONFIGMAP_NAME = "analytics-service-config";
-/** The consumer's statement timeout for one batch write (src/ingest/consumer-role.ts). */
+/** The consumer's statement timeout for one batch write (src/roles/consumer.ts). */
 const CONSUMER_BATCH_SECONDS = 60;
 
 const kustomization = Bun.YAML.parse(readText("k8s/kustomization.yaml")) as any;
@@ -140,7 +140,7 @@ describe("workloads", () => {
     expect(podSpecOf(migrateJob)!.containers[0].restartPolicy ?? migrateJob.spec.template.spec.restartPolicy).toBe("Never");
   });
 
-  test("every container runs one of the roles in src/main.ts from the project image", () => {
+  test("every container runs one of the roles in src/roles/index.ts from the project image", () => {
     const roles = mainRoles();
     for (const workload of workloads) {
       for (const container of containersOf(workload)) {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, t
 import { createSql } from "../../src/db/client";
 import { writeBatch, type MessageSource, type PendingRow, type Rejection } from "../../src/ingest/batch-writer";
 import { parseOutcomeMessage, type OutcomeInsert } from "../../src/outcomes/outcome.mapping";
-import { createTestDatabase, type TestDatabase } from "../support/db";
+import { createTestDatabase, emptyIngestTables, type TestDatabase } from "../support/db";
 
 setDefaultTimeout(30_000);
 
@@ -14,10 +14,7 @@ beforeAll(async () => {
   db = await createTestDatabase("batch_writer");
 }, 30_000);
 
-beforeEach(async () => {
-  await db.sql`delete from auction_outcomes`;
-  await db.sql`delete from dead_letters`;
-}, 30_000);
+beforeEach(() => emptyIngestTables(db), 30_000);
 
 afterAll(async () => {
   await db.drop();

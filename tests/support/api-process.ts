@@ -1,9 +1,9 @@
 // The API as a real `bun run src/main.ts api` process on a free loopback port: for faults that need
 // the real server (a database restarted under it) and for reading everything the process prints.
-import { spawnRole, type ConsumerProcess } from "./consumer";
-import { freePort } from "./processes";
+import { spawnRole, type ServiceProcess } from "./processes";
+import { freePort } from "./ports";
 
-export interface ApiProcess extends ConsumerProcess {
+export interface ApiProcess extends ServiceProcess {
   base: string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number>;

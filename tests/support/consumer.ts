@@ -3,15 +3,16 @@
 import type { Config } from "../../src/config";
 import { createSql } from "../../src/db/client";
 import { createLogger } from "../../src/log";
-import { startConsumer, type ConsumerHandle, type ConsumerOptions } from "../../src/ingest/kafka-consumer";
+import { startConsumer, type ConsumerHandle, type ConsumerOptions } from "../../src/ingest/kafka/consumer";
 import { afterAll, beforeAll, beforeEach } from "bun:test";
 import { loadConfig } from "../../src/config";
 import type { Sql } from "../../src/db/client";
 import { BROKERS, closeKafka, uniqueName } from "./kafka";
-import { createTestDatabase, SERVER_URL, testConfig, type TestDatabase } from "./db";
-import { spawnService, type LogLine, type ServiceProcess } from "./processes";
+import { createTestDatabase, emptyIngestTables, SERVER_URL, testConfig, type TestDatabase } from "./db";
+import { freePortSync } from "./ports";
+import { spawnRole, type LogLine, type ServiceProcess } from "./processes";
 
-export { ROOT, type LogLine } from "./processes";
+export type { LogLine } from "./processes";
 
 export interface KafkaEnv {
   KAFKA_BROKERS: string;
@@ -21,14 +22,6 @@ export interface KafkaEnv {
   KAFKA_SESSION_TIMEOUT_MS: string;
   /** A port of its own: consumer processes of parallel tests (and sessions) never share 9464. */
   CONSUMER_HEALTH_PORT: string;
-}
-
-/** A port that was free a moment ago, picked synchronously (the OS chose it for a closed listener). */
-export function freePortSync(): number {
-  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = probe.port!;
-  void probe.stop(true);
-  return port;
 }
 
 export function kafkaEnv(topic: string, group = uniqueName("group"), brokers: string[] = BROKERS): KafkaEnv {
@@ -69,15 +62,7 @@ export async function startTestConsumer(
   };
 }
 
-/** A role of src/main.ts run as a process: its JSON log lines, other output, exit. */
-export type ConsumerProcess = ServiceProcess;
-
-/** `bun run src/main.ts <role> …args` with the test database and Kafka settings in its env. */
-export function spawnRole(role: string, args: string[], env: Record<string, string>): ConsumerProcess {
-  return spawnService(["bun", "run", "src/main.ts", role, ...args], { env: { LOG_LEVEL: "INFO", ...env } });
-}
-
-export interface ConsumerRoleProcess extends ConsumerProcess {
+export interface ConsumerRoleProcess extends ServiceProcess {
   /** Its health and metrics server: http://127.0.0.1:<healthPort>/healthz, /readyz, /metrics. */
   healthPort: number;
 }
@@ -97,7 +82,7 @@ export interface ConsumerTestbed {
   /** A connection to the server (opened on first use), to refuse or cut the test database's connections. */
   readonly admin: Sql;
   /** Every consumer process a test starts goes here: all are SIGKILLed after the file. */
-  readonly processes: ConsumerProcess[];
+  readonly processes: ServiceProcess[];
 }
 
 /**
@@ -108,16 +93,12 @@ export interface ConsumerTestbed {
 export function consumerTestbed(label: string, options: { cleanEach?: boolean } = {}): ConsumerTestbed {
   let db: TestDatabase | undefined;
   let admin: Sql | undefined;
-  const processes: ConsumerProcess[] = [];
+  const processes: ServiceProcess[] = [];
   beforeAll(async () => {
     db = await createTestDatabase(label);
   }, 30_000);
   if (options.cleanEach) {
-    beforeEach(async () => {
-      // delete, not truncate: the rollup triggers stay consistent with the table.
-      await db!.sql`delete from auction_outcomes`;
-      await db!.sql`delete from dead_letters`;
-    }, 30_000);
+    beforeEach(() => emptyIngestTables(db!), 30_000);
   }
   afterAll(async () => {
     for (const p of processes) p.proc.kill("SIGKILL");

@@ -4,22 +4,15 @@
 // midnight, ties on every ordering field, a day with losses only, a non-USD currency, a null
 // site_domain, a winner who paid less than it bid, and a stored trailing zero ("0.10").
 import type { Sql } from "../../src/db/client";
+import type { OutcomeInsert } from "../../src/outcomes/outcome.mapping";
 
-export interface OutcomeFixture {
-  bid_id: string;
-  user_id: string;
-  site_domain: string | null;
-  win_status: boolean;
-  /** Decimal text exactly as stored. */
-  win_price: string;
-  bid_price: string;
-  currency: string;
-  enriched: boolean;
-  /** ISO-8601 UTC with exactly 6 fractional digits and Z, so text order is time order. */
-  timestamp: string;
-  auction_timestamp: string | null;
+/**
+ * One row as the fixtures insert it: the stored columns of the mapping's OutcomeInsert, every
+ * timestamp ISO-8601 UTC with exactly 6 fractional digits and Z (so text order is time order),
+ * prices as decimal text exactly as stored, and created_at given (ties on purpose).
+ */
+export interface OutcomeFixture extends Omit<OutcomeInsert, "raw_data" | "user_interests"> {
   user_interests: string[];
-  /** Same format as timestamp; ties on purpose. */
   created_at: string;
 }
 

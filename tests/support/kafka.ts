@@ -2,6 +2,7 @@
 // unique topic and group per test so runs and files never see each other's data, a producer,
 // offset probes, and polling with a bounded timeout instead of sleeps.
 import { CompressionTypes, Kafka, logLevel, type Admin, type Message, type Producer } from "kafkajs";
+import { waitFor } from "./wait";
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",").map((broker) => broker.trim());
 
@@ -68,28 +69,6 @@ export async function committedOffsets(groupId: string, topic: string): Promise<
 export async function endOffsets(topic: string): Promise<Record<number, string>> {
   const offsets = await (await adminClient()).fetchTopicOffsets(topic);
   return Object.fromEntries(offsets.map((p) => [p.partition, p.high]));
-}
-
-/** Polls `probe` until it returns something other than undefined/false, or fails naming `what`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs = 20_000, intervalMs = 100 }: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value as T;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
-    }
-    await Bun.sleep(intervalMs);
-  }
 }
 
 /** Waits until the group has committed every partition up to its high-water mark. */

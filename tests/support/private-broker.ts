@@ -5,7 +5,8 @@ import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { freePort, ROOT } from "./processes";
+import { freePort } from "./ports";
+import { ROOT } from "./project";
 
 export interface PrivateBroker {
   brokers: string[];

@@ -1,27 +1,10 @@
 // Services under test as real processes (the demo, the API under Bun and under Deno): ports,
 // their JSON log lines, bounded waits for a line or an exit.
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
-
-export const ROOT = join(import.meta.dir, "../..");
+import { ROOT } from "./project";
 
 export type LogLine = Record<string, unknown> & { level: string; message: string };
-
-/** A port that was free a moment ago (the OS picked it for a listener that is closed again). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A port nothing listens on: connections to it are refused at once. */
-export const closedPort = freePort;
 
 export interface ServiceProcess {
   proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
@@ -98,15 +81,9 @@ export function spawnService(command: string[], options: { env?: Record<string, 
   };
 }
 
-/** Polls `probe` until it returns a value other than undefined, for at most `timeoutMs`. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(100);
-  }
+/** `bun run src/main.ts <role> …args` with `env` (the test database and Kafka settings) added to this process's. */
+export function spawnRole(role: string, args: string[], env: Record<string, string>): ServiceProcess {
+  return spawnService(["bun", "run", "src/main.ts", role, ...args], { env: { LOG_LEVEL: "INFO", ...env } });
 }
 
 /**

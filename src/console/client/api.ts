@@ -52,52 +52,14 @@ export async function apiGet<T>(path: string, params: Params = {}): Promise<T> {
 
 // The shapes of the answers the console reads: the API's own TypeBox types (type-only, erased
 // from the bundle), so the console cannot drift from what the API documents.
-export type { OutcomeDetail, OutcomeRecord, OutcomeStats as Stats } from "../../outcomes/outcomes.schema";
-
-export interface Page<T> {
-  count: number;
-  next: string | null;
-  previous: string | null;
-  results: T[];
-}
-
-export interface SeriesPoint {
-  bucket: string;
-  outcomes: number;
-  wins: number;
-  revenue: string;
-}
-
-export interface TimeSeries {
-  interval: "hour" | "day";
-  results: SeriesPoint[];
-}
-
-export interface TopList {
-  by: "site_domain" | "user_id";
-  results: { key: string | null; outcomes: number; wins: number; revenue: string }[];
-}
-
-export interface IngestStatus {
-  measured_at: string;
-  messages_stored: { last_minute: number; last_5_minutes: number };
-  messages_per_second: { last_minute: number; last_5_minutes: number };
-  dead_letters: { from: string; to: string | null; count: number };
-  consumer_lag: {
-    total: number;
-    partitions: { group_id: string; topic: string; partition: number; committed_offset: number | null; high_watermark: number; lag: number; updated_at: string }[];
-  };
-}
-
-export interface DeadLetter {
-  id: number;
-  topic: string;
-  partition: number;
-  offset: number;
-  key: string | null;
-  key_encoding: "utf-8" | "base64" | null;
-  payload: string | null;
-  payload_encoding: "utf-8" | "base64" | null;
-  reason: string;
-  received_at: string;
-}
+export type { DeadLetterRecord as DeadLetter } from "../../dead-letters/dead-letters.schema";
+export type { Page } from "../../http/pagination";
+export type { IngestStatus } from "../../ingest/ingest-status.schema";
+export type {
+  OutcomeDetail,
+  OutcomeRecord,
+  OutcomeStats as Stats,
+  TimeSeries,
+  TimeSeriesPoint as SeriesPoint,
+  TopList,
+} from "../../outcomes/outcomes.schema";

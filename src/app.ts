@@ -1,0 +1,143 @@
+// The composition root of the HTTP side: request limits, auth/CORS/security headers, host check,
+// request log, one error shape, health, every feature's routes, Swagger, the console.
+import { swagger } from "@elysiajs/swagger";
+import { Elysia } from "elysia";
+import type { Config } from "./config";
+import { consoleRoutes } from "./console/console.routes";
+import { deadLettersRoutes } from "./dead-letters/dead-letters.routes";
+import type { ChangeSignal } from "./db/change-feed";
+import type { Sql } from "./db/client";
+import { isStatementTimeout, isUnavailable } from "./db/errors";
+import { healthRoutes } from "./health/health.routes";
+import { ApiError, errorResponse, notFound } from "./http/errors";
+import { hostAllowed, hostRefused } from "./http/host";
+import { requestLimits } from "./http/limits";
+import { security } from "./http/security";
+import { swaggerUi } from "./http/swagger-ui";
+import { absoluteUrl } from "./http/urls";
+import { ingestStatusRoutes } from "./ingest/ingest-status.routes";
+import { redact, type Logger } from "./log";
+import { apiMetrics, createApiMetrics, instrumentedSql } from "./metrics/api-metrics";
+import { AggregateCache } from "./outcomes/aggregate-cache";
+import { outcomesRoutes } from "./outcomes/outcomes.routes";
+import { ApiRoot } from "./outcomes/outcomes.schema";
+
+export interface AppDeps {
+  config: Config;
+  sql: Sql;
+  log: Logger;
+  /** Moves when auction_outcomes changes; without it aggregate answers are never kept in memory. */
+  changes?: ChangeSignal;
+}
+
+/** A plain object or array, which Elysia serialises as JSON (not a Response, a string, a file…). */
+function isJsonBody(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  return Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype;
+}
+
+export function createApp({ config, sql, log, changes }: AppDeps) {
+  // Every route below gets the same pool with its queries counted for the db_pool_* gauges.
+  const metrics = createApiMetrics(sql.options.max);
+  sql = instrumentedSql(sql, metrics);
+  const aggregates = new AggregateCache(changes, {
+    ttlMs: config.aggregateCacheTtlMs,
+    onLookup: (outcome) => metrics.cacheLookups.inc({ outcome }),
+  });
+  const started = new WeakMap<Request, number>();
+  const logRequest = (request: Request, status: number) => {
+    const began = started.get(request);
+    log.info("HTTP request", {
+      method: request.method,
+      path: new URL(request.url).pathname,
+      status,
+      duration_ms: began === undefined ? undefined : Math.round((performance.now() - began) * 100) / 100,
+    });
+  };
+  /** Whatever was thrown, as the ApiError the client gets. */
+  const apiErrorOf = (error: unknown, code: unknown, request: Request): ApiError => {
+    if (error instanceof ApiError) return error;
+    if (code === "NOT_FOUND") return notFound();
+    if (code === "PARSE" || code === "VALIDATION") return new ApiError(400, "Malformed request.");
+    if (isUnavailable(error)) {
+      log.warn("Database unavailable", { path: new URL(request.url).pathname, error: redact(String((error as Error).message), config.secrets) });
+      const detail = isStatementTimeout(error)
+        ? `The query ran longer than the ${config.db.statementTimeoutMs} ms statement timeout and was cancelled; try again shortly or narrow the filters.`
+        : "The database is unavailable or too slow right now; try again shortly.";
+      return new ApiError(503, detail, undefined, { "retry-after": "1" });
+    }
+    log.error("Unhandled error", { path: new URL(request.url).pathname, error: error as Error, stack: (error as Error).stack });
+    const debug = config.debug ? { debug: { message: (error as Error).message, stack: (error as Error).stack } } : {};
+    return new ApiError(500, "Internal server error.", undefined, {}, debug);
+  };
+  // Wraps nest outward in the order used: metrics see every answer, security decorates every
+  // answer and authenticates before the limits, and only authenticated requests take a place.
+  return new Elysia({ name: "helios-analytics" })
+    .use(requestLimits({
+      maxUrlLength: config.maxUrlLength,
+      maxInflight: config.apiMaxInflight,
+      requestTimeoutMs: config.apiRequestTimeoutMs,
+      onAnswered: logRequest,
+    }))
+    .use(security({ config, onAnswered: logRequest }))
+    .use(apiMetrics(metrics))
+    .onRequest(({ request }) => {
+      started.set(request, performance.now());
+      if (!hostAllowed(config.allowedHosts, request.headers.get("host"))) {
+        // A response from onRequest skips onAfterResponse: log the refusal here.
+        logRequest(request, 400);
+        return errorResponse(hostRefused());
+      }
+    })
+    .onError(({ error, code, request, set }) => {
+      const response = errorResponse(apiErrorOf(error, code, request), config.secrets);
+      // The request log reads set.status; a returned Response does not update it (e.g. an unknown path's 404).
+      set.status = response.status;
+      return response;
+    })
+    .onAfterHandle(({ responseValue, set }) => {
+      // One JSON content type on every runtime: Bun's Response.json says "application/json;charset=utf-8",
+      // Elysia's web-standard adapter (Deno) "application/json", as the error bodies do (RFC 8259: no charset).
+      if (isJsonBody(responseValue)) set.headers["content-type"] = "application/json";
+    })
+    .onAfterResponse(({ request, set }) => {
+      logRequest(request, Number(set.status ?? 200));
+    })
+    .use(
+      swagger({
+        provider: "swagger-ui",
+        path: "/swagger",
+        exclude: [/^\/swagger/],
+        documentation: {
+          info: {
+            title: "Helios Analytics API",
+            version: "1.0.0",
+            description: "Auction outcomes of the RTB pipeline: records, winners, stats and daily stats.",
+          },
+          tags: [
+            { name: "outcomes", description: "Auction outcomes" },
+            { name: "health", description: "Probes" },
+            { name: "dead letters", description: "Messages ingest set aside, with the reason" },
+            { name: "ingest", description: "Ingest health: store rate, dead letters, consumer lag" },
+          ],
+        },
+      }),
+    )
+    // Replaces the plugin's /swagger page (which loads Swagger UI from unpkg) with one served from here.
+    .use(swaggerUi("Helios Analytics API"))
+    .get("/api/", ({ request }) => ({
+      outcomes: new URL("/api/outcomes/", absoluteUrl(request)).toString(),
+      dead_letters: new URL("/api/dead_letters/", absoluteUrl(request)).toString(),
+    }), {
+      detail: {
+        tags: ["outcomes"],
+        summary: "Router root: links to the collections",
+        responses: { 200: { description: "Absolute URL of each collection.", content: { "application/json": { schema: ApiRoot } } } },
+      },
+    })
+    .use(healthRoutes(sql))
+    .use(outcomesRoutes(sql, aggregates))
+    .use(deadLettersRoutes(sql))
+    .use(ingestStatusRoutes(sql))
+    .use(consoleRoutes());
+}

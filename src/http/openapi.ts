@@ -1,0 +1,25 @@
+// OpenAPI pieces written once: a JSON response, the query parameters of a validating schema, and
+// the error responses every route shares. The document comes from the same schemas that validate.
+import type { DocumentDecoration } from "elysia";
+import type { TObject, TSchema } from "@sinclair/typebox";
+import { ErrorBody } from "./errors";
+
+type OpenApiResponse = NonNullable<DocumentDecoration["responses"]>[string];
+
+/** A JSON response of `schema`. A TypeBox schema is JSON Schema; OpenAPI's type just does not know TypeBox's symbols. */
+export const jsonResponse = (schema: TSchema, description: string): OpenApiResponse => ({
+  description,
+  content: { "application/json": { schema: schema as never } },
+});
+
+export const invalidParameterResponse = jsonResponse(ErrorBody, "A query parameter is invalid; `errors` names each one with what is accepted.");
+export const notFoundResponse = (description = "Not found, or a page past the end.") => jsonResponse(ErrorBody, description);
+
+/** OpenAPI parameter objects for a query schema, so the docs come from the validating schema. */
+export function openApiQueryParameters(schema: TObject) {
+  return Object.entries(schema.properties).map(([name, property]) => {
+    const { description, ...rest } = property as TSchema;
+    const { ["x-accepts"]: _accepts, ...schemaOnly } = rest as Record<string, unknown>;
+    return { name, in: "query", required: false, description, schema: schemaOnly };
+  });
+}

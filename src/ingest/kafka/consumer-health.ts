@@ -1,0 +1,93 @@
+// The consumer's small HTTP server on CONSUMER_HEALTH_PORT: what Kubernetes probes and Prometheus
+// scrapes (k8s/consumer-deployment.yaml, port "metrics"; compose.yaml publishes it on 9464).
+//
+//   GET /healthz  200 while the process runs and its consume loop has not ended
+//   GET /readyz   200 when this member is in the consumer group and the database answered recently;
+//                 503 {"status":"unavailable","reason":…} otherwise (starting, rebalancing after a
+//                 broker failure, database writes failing and being retried, stopping)
+//   GET /metrics  Prometheus text (consumer-metrics.ts + process metrics)
+//
+// Served through src/runtime.ts, so the same server runs under Bun and Deno.
+import type { Registry } from "prom-client";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "../../metrics/registry";
+import { serve, type HttpServer } from "../../runtime";
+import type { ConsumerStats } from "./consumer";
+
+/** A batch or the lag record that succeeded this recently proves the database answers; older, readiness pings it. */
+export const DATABASE_FRESH_MS = 10_000;
+/** Kubernetes gives a probe 2 s (k8s/consumer-deployment.yaml timeoutSeconds): answer before that. */
+export const DATABASE_PING_TIMEOUT_MS = 1_500;
+
+export type Readiness = { ready: true } | { ready: false; reason: string } | { ready: "ask-database" };
+
+/**
+ * Readiness from the consumer's own figures; "ask-database" when only a fresh answer from the
+ * database is missing (an idle consumer writes nothing, so no batch proves the database is up).
+ */
+export function consumerReadiness(stats: ConsumerStats, now: number): Readiness {
+  switch (stats.state) {
+    case "starting":
+      return { ready: false, reason: "starting: connecting to Kafka" };
+    case "stopping":
+    case "stopped":
+      return { ready: false, reason: "stopping" };
+    case "retrying":
+      return { ready: false, reason: `database writes failing, retrying: ${stats.dbError ?? "unknown error"}` };
+  }
+  if (!stats.inGroup) return { ready: false, reason: "not a member of the consumer group (joining, or rejoining after a Kafka failure)" };
+  if (stats.dbAnsweredAt !== null && now - stats.dbAnsweredAt <= DATABASE_FRESH_MS) return { ready: true };
+  return { ready: "ask-database" };
+}
+
+/** Liveness: the process answers, and its consume loop has not ended (it exits right after). */
+export function consumerLiveness(stats: ConsumerStats): { live: boolean; reason?: string } {
+  return stats.state === "stopped" ? { live: false, reason: "the consume loop has stopped" } : { live: true };
+}
+
+export interface ConsumerHealthDeps {
+  port: number;
+  stats: ConsumerStats;
+  registry: Registry;
+  /** `select 1` on the consumer's pool, bounded by DATABASE_PING_TIMEOUT_MS. */
+  pingDatabase: () => Promise<void>;
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", "cache-control": "no-store" } });
+
+const unavailable = (reason: string) => json({ status: "unavailable", reason }, 503);
+
+async function readyz({ stats, pingDatabase }: ConsumerHealthDeps): Promise<Response> {
+  const readiness = consumerReadiness(stats, Date.now());
+  if (readiness.ready === true) return json({ status: "ready" });
+  if (readiness.ready === false) return unavailable(readiness.reason);
+  try {
+    await pingDatabase();
+    return json({ status: "ready" });
+  } catch (error) {
+    return unavailable(`database unavailable: ${(error as Error)?.message ?? String(error)}`);
+  }
+}
+
+export function consumerHealthHandler(deps: ConsumerHealthDeps): (request: Request) => Promise<Response> {
+  return async (request) => {
+    if (request.method !== "GET" && request.method !== "HEAD") return json({ detail: "Method not allowed." }, 405);
+    switch (new URL(request.url).pathname) {
+      case "/healthz": {
+        const { live, reason } = consumerLiveness(deps.stats);
+        return live ? json({ status: "ok" }) : json({ status: "stopped", reason }, 503);
+      }
+      case "/readyz":
+        return readyz(deps);
+      case "/metrics":
+        return new Response(await renderMetrics(deps.registry), { headers: { "content-type": METRICS_CONTENT_TYPE } });
+      default:
+        return json({ detail: "Not found." }, 404);
+    }
+  };
+}
+
+/** Listens on all interfaces (probes come from the kubelet, scrapes from Prometheus); throws if the port is taken. */
+export function startConsumerHealthServer(deps: ConsumerHealthDeps): HttpServer {
+  return serve({ port: deps.port, fetch: consumerHealthHandler(deps), maxRequestBodySize: 1024 });
+}

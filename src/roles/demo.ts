@@ -1,0 +1,85 @@
+// `bun run start demo [--rate N] [--data-dir DIR] [--port P] [--kafka] [--seed S]`: the whole
+// service on a machine with nothing but Bun. An embedded PostgreSQL (unless DATABASE_URL or
+// DB_HOST names one), the normal migrations, a simulated auction stream through the consumer's
+// own mapping and batch writer (or, with --kafka and a broker answering, through Kafka and the
+// real consumer), and the normal API, Swagger and console.
+import { createApp } from "../app";
+import type { Config } from "../config";
+import { createSql, type Sql } from "../db/client";
+import { applyMigrations } from "../db/migrate";
+import { banner } from "../demo/banner";
+import { parseDemoArgs } from "../demo/demo-args";
+import { closeAll, openDatabase, usesExternalDatabase, type Closer, type Env } from "../demo/demo-database";
+import { DEFAULT_TICK_MS, demoGenerator, startDemoFeed } from "../demo/demo-feed";
+import { dataDirState } from "../demo/embedded-postgres";
+import { resumeIndex } from "../demo/feed-position";
+import { brokerAnswers, sharedPoolView, startKafkaFeed } from "../demo/kafka-feed";
+import type { Logger } from "../log";
+import { onTerminationSignals, serve, type HttpServer, type TerminationSignal } from "../runtime";
+
+/** The first request a client would make, timed from process start: what a newcomer waits for. */
+async function firstAnswer(port: number, config: Config): Promise<{ at: number; status: number }> {
+  const headers: Record<string, string> = config.apiTokens[0] ? { authorization: `Bearer ${config.apiTokens[0]}` } : {};
+  const response = await fetch(`http://127.0.0.1:${port}/api/outcomes/stats/`, { headers });
+  await response.arrayBuffer();
+  // Not ok only when ALLOWED_HOSTS leaves out 127.0.0.1: still an answer, and the status says which.
+  return { at: performance.now(), status: response.status };
+}
+
+export async function runDemoRole(config: Config, log: Logger, argv: string[], env: Env = process.env): Promise<number> {
+  const args = parseDemoArgs(argv);
+  if (args.dataDir && !usesExternalDatabase(env) && (await dataDirState(args.dataDir)) === "other") {
+    console.error(`--data-dir ${args.dataDir} holds files but no database: give a new or empty directory, or one a demo made.`);
+    return 2;
+  }
+  // Listen first: a signal during the start-up (PGlite takes seconds) stops the demo right after it.
+  let stopRequested!: (signal: TerminationSignal) => void;
+  const stopSignal = new Promise<TerminationSignal>((resolve) => (stopRequested = resolve));
+  const stopListening = onTerminationSignals((signal) => stopRequested(signal));
+  const closers: Closer[] = [];
+  try {
+    const { db, maxConnections, where } = await openDatabase(config, args, env, log, closers);
+    const sql: Sql = createSql(db, { max: maxConnections, applicationName: "helios-analytics-demo" });
+    closers.push(() => sql.end({ timeout: 5 }));
+    await applyMigrations(sql, log);
+
+    const demoConfig: Config = { ...config, port: args.port ?? config.port, db };
+    const app = createApp({ config: demoConfig, sql, log });
+    const server: HttpServer = serve({ port: demoConfig.port, fetch: app.fetch, maxRequestBodySize: 64 * 1024 });
+    closers.push(() => server.stop());
+    log.info("API listening", { port: server.port });
+
+    const generator = demoGenerator(args.seed);
+    const tickMs = DEFAULT_TICK_MS;
+    let source = `a simulated stream of ${args.rate} outcomes/s`;
+    if (args.kafka && (await brokerAnswers(config.kafka.brokers[0]!))) {
+      // The consumer's own pool against a real PostgreSQL, as its role has; on PGlite, the one connection.
+      const connect = maxConnections === 1
+        ? () => sharedPoolView(sql)
+        : () => createSql(db, { max: 3, applicationName: "helios-analytics-consumer", statementTimeoutMs: 60_000 });
+      const feed = await startKafkaFeed({ config: demoConfig, connect, log, generator, rate: args.rate, tickMs });
+      closers.push(() => feed.stop());
+      source += ` through Kafka (${config.kafka.brokers.join(",")}, topic ${config.kafka.topic}) and the consumer`;
+    } else {
+      if (args.kafka) log.warn("--kafka: no broker answers at KAFKA_BROKERS; feeding the database directly", { brokers: config.kafka.brokers });
+      const feed = startDemoFeed({ sql, log, generator, rate: args.rate, startIndex: await resumeIndex(sql, generator), tickMs });
+      closers.push(() => feed.stop());
+    }
+
+    const answer = await firstAnswer(server.port, demoConfig);
+    log.info("Demo ready", {
+      startup_ms: Math.round(answer.at),
+      first_status: answer.status,
+      port: server.port,
+      console: `http://localhost:${server.port}/console/`,
+    });
+    console.log(banner(server.port, where, source));
+
+    const signal = await stopSignal;
+    log.info("Shutting down", { signal });
+    return 0;
+  } finally {
+    await closeAll(closers, log);
+    stopListening();
+  }
+}

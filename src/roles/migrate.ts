@@ -1,0 +1,32 @@
+// `bun run start migrate [--status]`: applies the pending migrations (creating the database
+// first when it does not exist), or lists applied and pending ones.
+import { parseOptions } from "../cli/options";
+import type { Config } from "../config";
+import { createSql } from "../db/client";
+import { applyMigrations, ensureDatabase, MigrationError, migrationStatus } from "../db/migrate";
+import type { Logger } from "../log";
+
+const OPTIONS = { "--status": { kind: "flag" } } as const;
+
+export async function runMigrate(config: Config, log: Logger, args: string[]): Promise<number> {
+  const statusOnly = parseOptions(args, OPTIONS)["--status"] === true;
+  if (!statusOnly) await ensureDatabase(config.db, log);
+  const sql = createSql(config.db, { max: 1, applicationName: "helios-analytics-migrate", statementTimeoutMs: 0 });
+  try {
+    if (statusOnly) {
+      const status = await migrationStatus(sql);
+      for (const m of status.applied) console.log(`applied  ${m.name}  ${m.appliedAt}`);
+      for (const name of status.pending) console.log(`pending  ${name}`);
+      return 0;
+    }
+    const applied = await applyMigrations(sql, log);
+    log.info("Migrations complete", { applied: applied.length, migrations: applied });
+    return 0;
+  } catch (error) {
+    if (!(error instanceof MigrationError)) throw error;
+    log.error(error.message);
+    return 1;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

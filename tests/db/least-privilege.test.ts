@@ -1,0 +1,152 @@
+// The least-privilege setup of the README, run exactly as written (scripts/db-roles.sql, then
+// `migrate` as the migrator, then scripts/db-grants.sql): the migrator migrates, the consumer's
+// role stores a batch (rollups maintained through the SECURITY DEFINER trigger of migration 004)
+// and its lag, the api role serves every route — and each role is refused everything else.
+// Roles are cluster-wide: each run uses its own names and drops them at the end.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { join } from "node:path";
+import { createSql, type Sql } from "../../src/db/client";
+import { applyMigrations, readMigrationFiles } from "../../src/db/migrate";
+import { writeBatch, type PendingRow } from "../../src/ingest/batch-writer";
+import { recordConsumerLag } from "../../src/ingest/kafka/consumer-lag";
+import { parseOutcomeMessage } from "../../src/outcomes/outcome.mapping";
+import { messageOf, OUTCOMES } from "../support/fixtures";
+import { createTestDatabase, quietLog, SERVER_URL, testConfig, urlFor, type TestDatabase } from "../support/db";
+import { testApp } from "../support/http";
+import { ROOT } from "../support/project";
+
+setDefaultTimeout(60_000);
+
+const SUFFIX = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+const ROLE = { migrator: `helios_migrator_${SUFFIX}`, api: `helios_api_${SUFFIX}`, consumer: `helios_consumer_${SUFFIX}` };
+
+let db: TestDatabase;
+const pools: Sql[] = [];
+
+/** A script of scripts/ with this run's role names. */
+async function script(name: string): Promise<string> {
+  const text = await Bun.file(join(ROOT, "scripts", name)).text();
+  return text.replace(/\bhelios_(migrator|api|consumer)\b/g, (_, role: keyof typeof ROLE) => ROLE[role]);
+}
+
+function urlAs(role: string): string {
+  const url = new URL(urlFor(db.name));
+  url.username = role;
+  url.password = "";
+  return url.toString();
+}
+
+function poolAs(role: string, statementTimeoutMs?: number): Sql {
+  const sql = createSql(testConfig(urlAs(role)).db, { max: 2, statementTimeoutMs });
+  pools.push(sql);
+  return sql;
+}
+
+/** The SQLSTATE a statement fails with, or "ok". */
+async function outcomeOf(run: () => Promise<unknown>): Promise<string> {
+  try {
+    await run();
+    return "ok";
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}
+
+const encoder = new TextEncoder();
+function pending(index: number, offset: number): PendingRow {
+  const payload = encoder.encode(JSON.stringify(messageOf(OUTCOMES[index]!)));
+  const parsed = parseOutcomeMessage(payload, "2025-11-01T00:00:00Z");
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return { row: parsed.row, source: { topic: "auction_outcomes", partition: 0, offset: String(offset), key: null, payload } };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase("privilege", { migrate: false });
+  await db.sql.unsafe(await script("db-roles.sql"));
+});
+
+afterAll(async () => {
+  await Promise.all(pools.map((sql) => sql.end({ timeout: 1 })));
+  await db.drop();
+  const admin = createSql(testConfig(SERVER_URL).db, { max: 1 });
+  for (const role of Object.values(ROLE)) await admin`drop role if exists ${admin(role)}`;
+  await admin.end({ timeout: 1 });
+});
+
+describe("least-privilege roles", () => {
+  test("the migrator applies every migration and grants the other roles their tables", async () => {
+    const migrator = poolAs(ROLE.migrator, 0);
+    const files = (await readMigrationFiles()).map((file) => file.name);
+    expect(await applyMigrations(migrator, quietLog)).toEqual(files);
+    await migrator.unsafe(await script("db-grants.sql"));
+    const [owner] = await db.sql<{ owner: string; definer: boolean }[]>`
+      select pg_get_userbyid(proowner) as owner, prosecdef as definer from pg_proc where proname = 'outcome_rollups_apply'`;
+    expect(owner).toEqual({ owner: ROLE.migrator, definer: true });
+  });
+
+  test("the consumer stores a batch, a redelivery and its lag; the rollups follow through the trigger", async () => {
+    const consumer = poolAs(ROLE.consumer);
+    const batch = {
+      rows: [pending(0, 1), pending(1, 2), pending(2, 3)],
+      rejections: [{ source: { topic: "auction_outcomes", partition: 0, offset: "4", key: null, payload: encoder.encode("not json") }, reason: "not JSON" }],
+    };
+    expect(await writeBatch(consumer, batch)).toMatchObject({ inserted: 3, duplicates: 0, deadLettered: 1 });
+    expect(await writeBatch(consumer, batch)).toMatchObject({ inserted: 0, duplicates: 3, deadLettered: 1 });
+    const lag = { groupId: "g", topic: "auction_outcomes", partition: 0, committedOffset: "4", highWatermark: "5", lag: 1 };
+    await recordConsumerLag(consumer, [lag as never]);
+    await recordConsumerLag(consumer, [{ ...lag, committedOffset: "5", lag: 0 } as never]);
+    const [rollup] = await db.sql<{ n: string }[]>`select sum(outcomes) as n from outcome_rollup_hourly`;
+    expect(rollup!.n).toBe("3");
+    const [letters] = await db.sql<{ n: string }[]>`select count(*) as n from dead_letters`;
+    expect(letters!.n).toBe("1");
+  });
+
+  test("the api role answers every route 200 and /readyz ready", async () => {
+    const api = testApp(testConfig(urlAs(ROLE.api)), poolAs(ROLE.api));
+    const [first] = await db.sql<{ id: string }[]>`select min(id)::text as id from auction_outcomes`;
+    const paths = [...new Set(api.app.routes.filter((route) => route.method === "GET").map((route) => route.path))]
+      .filter((path) => !path.includes("*") && !path.includes(":name"))
+      .map((path) => path.replace(":id", first!.id));
+    expect(paths).toContain("/readyz");
+    const statuses = Object.fromEntries(await Promise.all(paths.map(async (path) => [path, (await api.get(path)).status] as const)));
+    expect(statuses).toEqual(Object.fromEntries(paths.map((path) => [path, 200])));
+    expect((await api.get("/api/outcomes/stats/")).body.total_outcomes).toBe(3);
+  });
+
+  test("the api role may not write, create or make temporary tables", async () => {
+    const api = poolAs(ROLE.api);
+    const refused = {
+      insert: await outcomeOf(() => api`insert into auction_outcomes (bid_id, user_id, win_status, "timestamp", raw_data) values ('x', 'u', true, now(), '{}')`),
+      update: await outcomeOf(() => api`update auction_outcomes set win_price = 0`),
+      delete: await outcomeOf(() => api`delete from auction_outcomes`),
+      truncate: await outcomeOf(() => api`truncate dead_letters`),
+      rollup: await outcomeOf(() => api`update outcome_rollup_hourly set outcomes = 0`),
+      ledger: await outcomeOf(() => api`delete from schema_migrations`),
+      create: await outcomeOf(() => api`create table mine (id int)`),
+      temporary: await outcomeOf(() => api`create temporary table mine (id int)`),
+    };
+    expect(refused).toEqual({
+      insert: "42501", update: "42501", delete: "42501", truncate: "42501", rollup: "42501", ledger: "42501", create: "42501", temporary: "42501",
+    });
+  });
+
+  test("the consumer's role may not read outcomes, change or delete them, touch the rollups or the ledger, or create", async () => {
+    const consumer = poolAs(ROLE.consumer);
+    const refused = {
+      read: await outcomeOf(() => consumer`select raw_data from auction_outcomes`),
+      update: await outcomeOf(() => consumer`update auction_outcomes set win_price = 0`),
+      delete: await outcomeOf(() => consumer`delete from auction_outcomes`),
+      readLetters: await outcomeOf(() => consumer`select payload from dead_letters`),
+      rollupWrite: await outcomeOf(() => consumer`insert into outcome_rollup_hourly values (now(), 'USD', true, true, 1, 1, 1)`),
+      rollupRead: await outcomeOf(() => consumer`select * from outcome_rollup_daily_site`),
+      ledger: await outcomeOf(() => consumer`select * from schema_migrations`),
+      callTrigger: await outcomeOf(() => consumer`select outcome_rollups_apply()`),
+      create: await outcomeOf(() => consumer`create table mine (id int)`),
+      temporary: await outcomeOf(() => consumer`create temporary table outcome_rollup_hourly (id int)`),
+    };
+    expect(refused).toEqual({
+      read: "42501", update: "42501", delete: "42501", readLetters: "42501", rollupWrite: "42501", rollupRead: "42501",
+      ledger: "42501", callTrigger: "42501", create: "42501", temporary: "42501",
+    });
+  });
+});

@@ -1,0 +1,81 @@
+// Swagger UI under its strict policy in a real browser (headless Chromium from Debian, as the
+// console tests use): the page renders every documented operation, "Try it out" reaches the API,
+// and not one script, style or request is refused by the policy or sent off this origin.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext } from "playwright-core";
+import { createApp } from "../../src/app";
+import { createLogger } from "../../src/log";
+import { insertOutcomes } from "../support/fixtures";
+import { createTestDatabase, testConfig, type TestDatabase } from "../support/db";
+
+setDefaultTimeout(60_000);
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"];
+
+let db: TestDatabase;
+let server: ReturnType<typeof Bun.serve>;
+let base: string;
+let context: BrowserContext;
+let userDataDir: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: install it with \`apt-get install -y chromium\`.`);
+  db = await createTestDatabase("swagger_browser");
+  await insertOutcomes(db.setup);
+  const app = createApp({ config: testConfig(db.url), sql: db.sql, log: createLogger("ERROR") });
+  server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
+  base = `http://127.0.0.1:${server.port}`;
+  userDataDir = mkdtempSync(join(tmpdir(), "helios-swagger-chromium-"));
+  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await context?.close();
+  server?.stop(true);
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await db?.drop();
+});
+
+describe("Swagger UI in a browser", () => {
+  test("renders every documented operation and runs one, with no policy violation and nothing off this origin", async () => {
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(`console: ${message.text()} (${message.location().url})`);
+    });
+    page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+    page.on("response", (response) => {
+      if (response.status() >= 400) problems.push(`${response.status()}: ${response.url()}`);
+    });
+    page.on("request", (request) => {
+      if (!request.url().startsWith(base) && !request.url().startsWith("data:")) problems.push(`external request: ${request.url()}`);
+    });
+    await page.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (event) => {
+        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
+      });
+    });
+
+    const doc = (await (await fetch(`${base}/swagger/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+
+    await page.goto(`${base}/swagger/`);
+    await page.waitForSelector(".opblock", { timeout: 20_000 });
+    expect(await page.locator(".opblock").count()).toBe(operations);
+
+    const stats = page.locator(".opblock", { has: page.locator('[data-path="/api/outcomes/stats/"]') });
+    await stats.locator(".opblock-summary").click();
+    await stats.locator("button.try-out__btn").click();
+    await stats.locator("button.execute").click();
+    const status = stats.locator(".live-responses-table .response .response-col_status");
+    await status.first().waitFor({ timeout: 10_000 });
+    expect((await status.first().innerText()).trim()).toBe("200");
+
+    await page.close();
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,154 @@
+// `bun run src/main.ts consumer` as a real process: --max-messages, --timeout, SIGTERM, exit
+// codes and the stop line operators read with jq; and `produce-sample` feeding it.
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sampleOutcome } from "../../../src/ingest/kafka/produce-sample";
+import { committedOffsets, createTopic, produce, type TestMessage } from "../../support/kafka";
+import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine } from "../../support/consumer";
+import { spawnRole, type ServiceProcess } from "../../support/processes";
+import { waitFor } from "../../support/wait";
+
+setDefaultTimeout(40_000);
+
+const bed = consumerTestbed("consumer_process", { cleanEach: true });
+
+function spawn(env: ReturnType<typeof kafkaEnv>, args: string[] = []): ServiceProcess {
+  const p = spawnConsumer(bed.db.url, env, args);
+  bed.processes.push(p);
+  return p;
+}
+
+const messages = (prefix: string, count: number): TestMessage[] =>
+  Array.from({ length: count }, (_, i) => {
+    const outcome = sampleOutcome(`${prefix}-${i}`);
+    return { key: outcome.bid_request_id as string, value: JSON.stringify(outcome) };
+  });
+
+async function countRows(): Promise<number> {
+  const [row] = await bed.db.sql<{ count: string }[]>`select count(*) as count from auction_outcomes`;
+  return Number(row!.count);
+}
+
+const sumOffsets = (offsets: Record<number, string>) => Object.values(offsets).reduce((sum, o) => sum + Math.max(0, Number(o)), 0);
+
+describe("consumer process flags", () => {
+  test("--max-messages handles exactly N messages over 2 partitions, commits them and exits 0", async () => {
+    const topic = await createTopic("max", 2);
+    await produce(topic, [...messages("max", 95), { key: "bad", value: "not json" }, ...messages("max-b", 4)]);
+    const env = kafkaEnv(topic);
+    const consumer = spawn(env, ["--max-messages", "30"]);
+    expect(await consumer.exited).toBe(0);
+
+    expect(consumer.lines.find((l) => l.message === "Max messages reached, stopping consumer")).toMatchObject({ level: "INFO", max_messages: 30 });
+    const stopped = stopLine(consumer.lines)!;
+    expect(stopped.total_messages).toBe(30);
+    expect((stopped.success_count as number) + (stopped.duplicate_count as number) + (stopped.error_count as number)).toBe(30);
+    const [letters] = await bed.db.sql<{ count: string }[]>`select count(*) as count from dead_letters`;
+    expect(await countRows()).toBe(stopped.success_count as number);
+    expect(Number(letters!.count)).toBe(stopped.error_count as number);
+    expect(sumOffsets(await committedOffsets(env.KAFKA_CONSUMER_GROUP, topic))).toBe(30);
+
+    // The rest is there for the next run.
+    const rest = spawn(env, ["--timeout", "1500"]);
+    expect(await rest.exited).toBe(0);
+    expect(stopLine(rest.lines)).toMatchObject({ total_messages: 70 });
+    expect(await countRows()).toBe(99);
+  });
+
+  test("--timeout stops after that long without a new message, with the counters of the run", async () => {
+    const topic = await createTopic("timeout", 1);
+    await produce(topic, messages("timeout", 40));
+    const consumer = spawn(kafkaEnv(topic), ["--timeout=1200"]);
+    const exit = await consumer.exited;
+    expect(exit).toBe(0);
+    const saved = consumer.lines.filter((l) => l.message === "Auction outcomes saved");
+    const idle = consumer.lines.find((l) => l.message === "No new message within the timeout, stopping consumer")!;
+    expect(idle).toMatchObject({ level: "INFO", timeout_ms: 1200 });
+    // Not before 1.2 s after the last batch, and not much later either.
+    const waited = Date.parse(idle.timestamp as string) - Date.parse(saved[saved.length - 1]!.timestamp as string);
+    expect(waited).toBeGreaterThanOrEqual(1_150);
+    expect(waited).toBeLessThan(3_000);
+    expect(stopLine(consumer.lines)).toMatchObject({ level: "INFO", reason: "timeout", total_messages: 40, success_count: 40, duplicate_count: 0, error_count: 0 });
+    expect(await countRows()).toBe(40);
+  });
+
+  test("refuses an unknown option or a bad number with exit 2 and a message naming it", async () => {
+    const env = kafkaEnv("unused-topic");
+    const bad = spawn(env, ["--max-messages", "ten"]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.other.join("\n")).toContain('Invalid --max-messages "ten": expected a number of messages ≥ 1.');
+    const unknown = spawn(env, ["--follow"]);
+    expect(await unknown.exited).toBe(2);
+    expect(unknown.other.join("\n")).toContain('Unknown option "--follow"');
+  });
+});
+
+describe("consumer process shutdown", () => {
+  test("SIGTERM mid-stream exits 0 within 10 s with the stop line matching what was stored and committed", async () => {
+    const topic = await createTopic("sigterm", 2);
+    await produce(topic, messages("term", 30_000));
+    const env = kafkaEnv(topic);
+    const consumer = spawn(env);
+    await consumer.waitForLine("a first batch saved", (l) => l.message === "Auction outcomes saved", 30_000);
+    const signalled = Date.now();
+    consumer.proc.kill("SIGTERM");
+    expect(await consumer.exited).toBe(0);
+    const tookMs = Date.now() - signalled;
+    expect(tookMs).toBeLessThan(10_000);
+
+    const messagesLogged = consumer.lines.map((l) => l.message);
+    expect(messagesLogged).toContain("Shutting down");
+    const stopped = stopLine(consumer.lines)!;
+    expect(stopped).toMatchObject({ level: "INFO", reason: "signal", duplicate_count: 0, error_count: 0 });
+    expect(stopped.total_messages).toBeGreaterThan(0);
+    expect(stopped.total_messages).toBeLessThan(30_000);
+    expect(stopped.success_count).toBe(stopped.total_messages);
+    // What the line says was handled is exactly what is stored and committed: nothing in between.
+    expect(await countRows()).toBe(stopped.success_count as number);
+    expect(sumOffsets(await committedOffsets(env.KAFKA_CONSUMER_GROUP, topic))).toBe(stopped.total_messages as number);
+
+    const rest = spawn(env, ["--timeout", "1500"]);
+    expect(await rest.exited).toBe(0);
+    expect(await countRows()).toBe(30_000);
+    expect(stopLine(rest.lines)).toMatchObject({ total_messages: 30_000 - (stopped.total_messages as number), duplicate_count: 0 });
+  }, 60_000);
+});
+
+describe("produce-sample", () => {
+  test("produces N sample outcomes keyed by bid_request_id that the consumer stores", async () => {
+    const topic = await createTopic("sample", 1);
+    const producer = spawnRole("produce-sample", ["--count", "25"], { KAFKA_BROKERS: kafkaEnv(topic).KAFKA_BROKERS, KAFKA_TOPIC_AUCTION_OUTCOMES: topic });
+    bed.processes.push(producer);
+    expect(await producer.exited).toBe(0);
+    expect(producer.lines.find((l) => l.message === "Sample outcomes produced")).toMatchObject({ topic, count: 25, source: "generated" });
+    const consumer = spawn(kafkaEnv(topic), ["--timeout", "1500"]);
+    expect(await consumer.exited).toBe(0);
+    expect(await countRows()).toBe(25);
+    const rows = await bed.db.sql<{ bid_id: string; raw_data: { bid_request_id: string } }[]>`select bid_id, raw_data from auction_outcomes`;
+    expect(rows.every((row) => row.bid_id === row.raw_data.bid_request_id && /^sample-[a-z0-9]+-\d+$/.test(row.bid_id))).toBe(true);
+  });
+
+  test("produces the lines of an NDJSON file as they are, bad lines included", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "helios-ndjson-"));
+    try {
+      const file = join(dir, "outcomes.ndjson");
+      await writeFile(file, ['{"bid_request_id":"file-1","win_status":true,"win_price":1.5,"bid_price":1.5}', "", "not json", '{"bid_id":"file-2"}', ""].join("\n"));
+      const topic = await createTopic("ndjson", 1);
+      const producer = spawnRole("produce-sample", ["--file", file, "--topic", topic], { KAFKA_BROKERS: kafkaEnv(topic).KAFKA_BROKERS });
+      bed.processes.push(producer);
+      expect(await producer.exited).toBe(0);
+      const consumer = spawn(kafkaEnv(topic), ["--timeout", "1500"]);
+      expect(await consumer.exited).toBe(0);
+      expect(stopLine(consumer.lines)).toMatchObject({ total_messages: 3, success_count: 2, error_count: 1 });
+      expect((await bed.db.sql`select bid_id, win_price::text as win_price from auction_outcomes order by bid_id`).map((r) => ({ ...r }))).toEqual([
+        { bid_id: "file-1", win_price: "1.5" },
+        { bid_id: "file-2", win_price: "0" },
+      ]);
+      await waitFor("the dead letter", async () => (await bed.db.sql`select reason from dead_letters`).length === 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

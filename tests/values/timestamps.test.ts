@@ -1,0 +1,65 @@
+import { describe, expect, test } from "bun:test";
+import { isoUtc, parseIsoTimestamp } from "../../src/values/timestamps";
+
+describe("parseIsoTimestamp", () => {
+  test.each([
+    ["Python isoformat with microseconds", "2025-10-25T12:00:00.123456+00:00", "2025-10-25T12:00:00.123456+00:00"],
+    ["JavaScript toISOString with milliseconds", "2025-10-25T12:00:00.173Z", "2025-10-25T12:00:00.173+00:00"],
+    ["a lower-case z", "2025-10-25T12:00:00z", "2025-10-25T12:00:00+00:00"],
+    ["a date alone, meaning its midnight UTC", "2025-10-25", "2025-10-25T00:00:00+00:00"],
+    ["minutes without seconds", "2025-10-25T12:30", "2025-10-25T12:30:00+00:00"],
+    ["no zone, meaning UTC", "2025-10-25T12:00:00", "2025-10-25T12:00:00+00:00"],
+    ["a space instead of T", "2025-10-25 12:00:00Z", "2025-10-25T12:00:00+00:00"],
+    ["a negative offset without colon", "2025-10-25T12:00:00-0530", "2025-10-25T12:00:00-05:30"],
+    ["an hours-only offset", "2025-10-25T12:00:00+05", "2025-10-25T12:00:00+05:00"],
+    ["a + that a query string decoded to a space", "2025-10-25T12:00:00 02:00", "2025-10-25T12:00:00+02:00"],
+    ["a comma as decimal separator", "2025-10-25T12:00:00,5Z", "2025-10-25T12:00:00.5+00:00"],
+    ["nanoseconds that are zero past the microsecond", "2025-10-25T12:00:00.123456000Z", "2025-10-25T12:00:00.123456+00:00"],
+    ["29 February of a leap year", "2024-02-29", "2024-02-29T00:00:00+00:00"],
+    ["the last microsecond of a day", "2025-12-31T23:59:59.999999Z", "2025-12-31T23:59:59.999999+00:00"],
+    ["surrounding blanks", " 2025-10-25 ", "2025-10-25T00:00:00+00:00"],
+  ])("accepts %s", (_label, text, normalised) => {
+    expect(parseIsoTimestamp(text)).toBe(normalised);
+  });
+
+  test.each([
+    ["a word", "yesterday"],
+    ["an empty string", ""],
+    ["30 February", "2025-02-30"],
+    ["29 February of a common year", "2025-02-29"],
+    ["31 April", "2025-04-31"],
+    ["month 13", "2025-13-01"],
+    ["month 0", "2025-00-10"],
+    ["day 0", "2025-10-00"],
+    ["year 0", "0000-01-01"],
+    ["hour 24", "2025-10-25T24:00:00Z"],
+    ["minute 60", "2025-10-25T12:60:00Z"],
+    ["a leap second", "2025-12-31T23:59:60Z"],
+    ["an offset of 24 hours", "2025-10-25T12:00:00+24:00"],
+    ["an offset with 60 minutes", "2025-10-25T12:00:00+05:60"],
+    ["digits past the microsecond that PostgreSQL would round", "2025-10-25T12:00:00.1234567Z"],
+    ["a Unix epoch number", "1761393600"],
+    ["a two-digit year", "25-10-25"],
+    ["a slash date", "2025/10/25"],
+  ])("refuses %s", (_label, text) => {
+    expect(parseIsoTimestamp(text)).toBeNull();
+  });
+});
+
+describe("isoUtc", () => {
+  test("turns PostgreSQL's UTC text into ISO-8601 with Z, keeping microseconds", () => {
+    expect(isoUtc("2025-10-25 12:00:00.123456+00")).toBe("2025-10-25T12:00:00.123456Z");
+  });
+
+  test("keeps a whole second without a fraction, as PostgreSQL prints it", () => {
+    expect(isoUtc("2025-10-25 00:00:00+00")).toBe("2025-10-25T00:00:00Z");
+  });
+
+  test("accepts the +00:00 spelling", () => {
+    expect(isoUtc("2025-10-25 12:00:00.5+00:00")).toBe("2025-10-25T12:00:00.5Z");
+  });
+
+  test("passes null through", () => {
+    expect(isoUtc(null)).toBeNull();
+  });
+});
