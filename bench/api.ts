@@ -10,17 +10,32 @@
 import { join } from "node:path";
 import type { Sql } from "../src/db/client";
 import { encodeCursor, orderingText, parseOrdering } from "../src/outcomes/outcomes.paging";
-import { GENERATOR_VERSION, createOutcomeGenerator, siteDomainOf, userIdOf } from "../src/simulate/generator";
+import { createOutcomeGenerator, GENERATOR_VERSION, siteDomainOf, userIdOf } from "../src/simulate/generator";
 import { parseFlags } from "./args";
 import { copyGenerated } from "./copy-load";
 import {
-  ROOT, adminSql, benchSql, checkQuiet, configFor, databaseExists, deployedRuntimeEnv, ramMiB, dropDatabase, freePort, freshDatabase, machineFacts,
-  migrate, runDirectory, say, urlFor, SERVER_URL,
+  adminSql,
+  benchSql,
+  checkQuiet,
+  configFor,
+  databaseExists,
+  deployedRuntimeEnv,
+  dropDatabase,
+  freePort,
+  freshDatabase,
+  machineFacts,
+  migrate,
+  ROOT,
+  ramMiB,
+  runDirectory,
+  SERVER_URL,
+  say,
+  urlFor,
 } from "./environment";
 import { watchProcess } from "./process-sampler";
 import { appendResults, benchLine, commandLine, machineSection, markdownTable } from "./results";
-import { captureStatements, runPgbench, writePgbenchScript, type PgbenchResult } from "./sql-capture";
-import { ensureWrk, randomIdScript, runWrk, type HttpLoadResult } from "./wrk";
+import { captureStatements, type PgbenchResult, runPgbench, writePgbenchScript } from "./sql-capture";
+import { ensureWrk, type HttpLoadResult, randomIdScript, runWrk } from "./wrk";
 
 const PAGE_SIZE = 100;
 const DAY_MS = 86_400_000;
@@ -73,7 +88,14 @@ async function withIndexesBuiltAfter(sql: Sql, load: () => Promise<void>): Promi
   say(`rebuilt ${constraints.length} unique constraint(s) and ${indexes.length} index(es) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-async function loadRows(admin: Sql, database: string, rows: number, seed: number, reuse: boolean, indexesAfter: boolean): Promise<{ loaded: boolean; seconds: number }> {
+async function loadRows(
+  admin: Sql,
+  database: string,
+  rows: number,
+  seed: number,
+  reuse: boolean,
+  indexesAfter: boolean,
+): Promise<{ loaded: boolean; seconds: number }> {
   const marker = `rows=${rows} seed=${seed} generator=${GENERATOR_VERSION}`;
   if (reuse && (await databaseExists(admin, database)) && (await databaseMarker(admin, database)) === marker) {
     const sql = benchSql(database, 1);
@@ -253,10 +275,14 @@ export async function benchApi(args: string[]): Promise<number> {
 
     say("capturing each query's SQL from the app");
     const config = configFor(database);
-    const captured = await captureStatements(config, queries.map((query) => query.path));
+    const captured = await captureStatements(
+      config,
+      queries.map((query) => query.path),
+    );
     const bad = queries.filter((_, i) => captured[i]!.status !== 200);
     if (bad.length > 0) {
-      for (const query of bad) say(`${query.name} ${query.path} answers ${captured[queries.indexOf(query)]!.status}: ${captured[queries.indexOf(query)]!.body.slice(0, 300)}`);
+      for (const query of bad)
+        say(`${query.name} ${query.path} answers ${captured[queries.indexOf(query)]!.status}: ${captured[queries.indexOf(query)]!.body.slice(0, 300)}`);
       throw new Error("every benchmarked query must answer 200 before it is measured");
     }
     const deep = queries.findIndex((query) => query.name === "list_page_deep");
@@ -266,7 +292,12 @@ export async function benchApi(args: string[]): Promise<number> {
     if (cursorMatchesPage === false) say("warning: the cursor page does not hold the same rows as the deep page");
     const scripts = await Promise.all(
       queries.map((query, i) =>
-        writePgbenchScript(outDir, query.name, captured[i]!.statements, query.randomId ? { captureId: String(query.path.split("/")[3]), ...idRange } : undefined),
+        writePgbenchScript(
+          outDir,
+          query.name,
+          captured[i]!.statements,
+          query.randomId ? { captureId: String(query.path.split("/")[3]), ...idRange } : undefined,
+        ),
       ),
     );
     say(`pgbench scripts in ${outDir}`);
@@ -284,8 +315,13 @@ export async function benchApi(args: string[]): Promise<number> {
         if (flags.int("warmup") > 0) await runWrk({ ...load, durationS: flags.int("warmup") });
         const http = await runWrk({ ...load, durationS: duration });
         const pg = await runPgbench({
-          database, host: server.hostname, port: Number(server.port || 5432), user: decodeURIComponent(server.username || "postgres"),
-          script: scripts[i]!, durationS: duration, concurrency,
+          database,
+          host: server.hostname,
+          port: Number(server.port || 5432),
+          user: decodeURIComponent(server.username || "postgres"),
+          script: scripts[i]!,
+          durationS: duration,
+          concurrency,
         });
         const result = { query, http, sql: pg, statements: captured[i]!.statements.length };
         results.push(result);

@@ -4,7 +4,7 @@ import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Sql } from "../src/db/client";
-import { COPY_COLUMNS, toCopyRow, type OutcomeGenerator } from "../src/simulate/generator";
+import { COPY_COLUMNS, type OutcomeGenerator, toCopyRow } from "../src/simulate/generator";
 
 /** Lines are joined into pieces of about this size: one write per piece, not per row. */
 const PIECE_BYTES = 256 * 1024;

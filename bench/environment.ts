@@ -3,9 +3,9 @@
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { loadConfig, type Config } from "../src/config";
+import { type Config, loadConfig } from "../src/config";
 import type { Sql } from "../src/db/client";
-import { databaseServer, DEFAULT_SERVER_URL } from "../tests/support/postgres";
+import { DEFAULT_SERVER_URL, databaseServer } from "../tests/support/postgres";
 import { ROOT } from "../tests/support/project";
 
 export { freePortSync as freePort } from "../tests/support/ports";
@@ -68,7 +68,9 @@ export interface MachineFacts {
 export async function machineFacts(admin: Sql): Promise<MachineFacts> {
   const [row] = await admin<{ version: string }[]>`select current_setting('server_version') as version`;
   const version = row?.version ?? "unknown";
-  const pom = await Bun.file(join(ROOT, "scripts/kafka/pom.xml")).text().catch(() => "");
+  const pom = await Bun.file(join(ROOT, "scripts/kafka/pom.xml"))
+    .text()
+    .catch(() => "");
   return {
     nproc: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",
@@ -76,7 +78,9 @@ export async function machineFacts(admin: Sql): Promise<MachineFacts> {
     bun: Bun.version,
     postgres: version,
     kafka: /<kafka.version>(.*)<\/kafka.version>/.exec(pom)?.[1] ?? "unknown",
-    wrk: commandOutput(["wrk", "--version"]).split("\n")[0]?.replace(/ Copyright.*/, ""),
+    wrk: commandOutput(["wrk", "--version"])
+      .split("\n")[0]
+      ?.replace(/ Copyright.*/, ""),
     pgbench: commandOutput(["pgbench", "--version"]),
   };
 }
@@ -92,7 +96,7 @@ export async function cpuBusyPercent(windowMs = 1000): Promise<number> {
   const a = await read();
   await Bun.sleep(windowMs);
   const b = await read();
-  return Math.round((100 * (1 - (b.idle - a.idle) / Math.max(1, b.total - a.total))) * 10) / 10;
+  return Math.round(100 * (1 - (b.idle - a.idle) / Math.max(1, b.total - a.total)) * 10) / 10;
 }
 
 /** Warns when something else keeps the CPUs busy: figures measured then are not comparable. */

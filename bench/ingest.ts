@@ -9,14 +9,27 @@
 // 4. Exactly-once is checked: exactly M rows, and the same content as the COPY database.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { CompressionTypes, Kafka, logLevel, type Admin } from "kafkajs";
+import { type Admin, CompressionTypes, Kafka, logLevel } from "kafkajs";
 import type { Sql } from "../src/db/client";
-import { GENERATOR_VERSION, createOutcomeGenerator, messageValue, type OutcomeGenerator } from "../src/simulate/generator";
+import { createOutcomeGenerator, GENERATOR_VERSION, messageValue, type OutcomeGenerator } from "../src/simulate/generator";
 import { parseFlags } from "./args";
 import { copyFile, writeCopyFile } from "./copy-load";
 import {
-  KAFKA_BROKERS, ROOT, adminSql, benchSql, checkQuiet, deployedRuntimeEnv, ramMiB, dropDatabase, ensureKafka, freePort, freshDatabase,
-  machineFacts, runDirectory, say, urlFor,
+  adminSql,
+  benchSql,
+  checkQuiet,
+  deployedRuntimeEnv,
+  dropDatabase,
+  ensureKafka,
+  freePort,
+  freshDatabase,
+  KAFKA_BROKERS,
+  machineFacts,
+  ROOT,
+  ramMiB,
+  runDirectory,
+  say,
+  urlFor,
 } from "./environment";
 import { watchProcess } from "./process-sampler";
 import { appendResults, benchLine, commandLine, machineSection, markdownTable } from "./results";
@@ -70,7 +83,7 @@ async function fingerprint(sql: Sql): Promise<Record<string, string>> {
   return row!;
 }
 
-async function scalar(sql: Sql, query: Promise<{ value: string | null }[]>): Promise<number> {
+async function scalar(query: Promise<{ value: string | null }[]>): Promise<number> {
   const [row] = await query;
   return Number(row?.value ?? 0);
 }
@@ -85,7 +98,13 @@ interface ConsumerRun {
 }
 
 async function runConsumer(options: {
-  database: string; topic: string; group: string; count: number; logLevel: string; outDir: string; timeoutS: number;
+  database: string;
+  topic: string;
+  group: string;
+  count: number;
+  logLevel: string;
+  outDir: string;
+  timeoutS: number;
 }): Promise<ConsumerRun> {
   const sql = benchSql(options.database, 1);
   const stdoutPath = join(options.outDir, "consumer.stdout.log");
@@ -119,7 +138,7 @@ async function runConsumer(options: {
     for (;;) {
       // max(id) walks the primary key in O(log n); count(*) is exact but scans, so it runs only
       // once the ids say the end is near (ids of uncommitted transactions may still be missing).
-      const maxId = await scalar(sql, sql<{ value: string | null }[]>`select max(id)::text as value from auction_outcomes`);
+      const maxId = await scalar(sql<{ value: string | null }[]>`select max(id)::text as value from auction_outcomes`);
       const now = performance.now();
       if (maxId > 0 && firstRowAt === null) firstRowAt = now;
       if (maxId !== lastSeen) {
@@ -127,7 +146,7 @@ async function runConsumer(options: {
         lastProgressAt = now;
       }
       if (maxId >= options.count) {
-        const rows = await scalar(sql, sql<{ value: string }[]>`select count(*)::text as value from auction_outcomes`);
+        const rows = await scalar(sql<{ value: string }[]>`select count(*)::text as value from auction_outcomes`);
         if (rows >= options.count) {
           const done = performance.now();
           const sample = watch.now();
@@ -160,7 +179,8 @@ async function runConsumer(options: {
       }
       const stalled = now - lastProgressAt > options.timeoutS * 1000;
       if (exited || stalled) {
-        const tail = (await Bun.file(stderrPath).text()).split("\n").slice(-15).join("\n") + (await Bun.file(stdoutPath).text()).split("\n").slice(-15).join("\n");
+        const tail =
+          (await Bun.file(stderrPath).text()).split("\n").slice(-15).join("\n") + (await Bun.file(stdoutPath).text()).split("\n").slice(-15).join("\n");
         if (!exited) consumer.kill("SIGTERM");
         throw new Error(
           `${exited ? `the consumer exited (code ${consumer.exitCode})` : `no progress for ${options.timeoutS} s`} with ~${maxId} of ${options.count} rows; last log lines:\n${tail}`,
@@ -219,7 +239,13 @@ export async function benchIngest(args: string[]): Promise<number> {
     await freshDatabase(admin, consumerDb);
     await admin`checkpoint`;
     const consumer = await runConsumer({
-      database: consumerDb, topic, group: `helios-bench-${runId}`, count, logLevel: flags.str("log-level"), outDir, timeoutS: flags.int("stall-timeout"),
+      database: consumerDb,
+      topic,
+      group: `helios-bench-${runId}`,
+      count,
+      logLevel: flags.str("log-level"),
+      outDir,
+      timeoutS: flags.int("stall-timeout"),
     });
 
     say(`writing the COPY text of the same ${count.toLocaleString("en")} outcomes to ${copyPath}`);
@@ -240,8 +266,8 @@ export async function benchIngest(args: string[]): Promise<number> {
       copyMs = performance.now() - copyStarted;
       say(`COPY took ${seconds(copyMs).toFixed(2)} s (${(copyBytes / 2 ** 20).toFixed(0)} MiB)`);
 
-      consumerRows = await scalar(consumerSql, consumerSql<{ value: string }[]>`select count(*)::text as value from auction_outcomes`);
-      deadLetters = await scalar(consumerSql, consumerSql<{ value: string }[]>`select count(*)::text as value from dead_letters`);
+      consumerRows = await scalar(consumerSql<{ value: string }[]>`select count(*)::text as value from auction_outcomes`);
+      deadLetters = await scalar(consumerSql<{ value: string }[]>`select count(*)::text as value from dead_letters`);
       const [a, b] = await Promise.all([fingerprint(consumerSql), fingerprint(copySql)]);
       for (const key of Object.keys(b)) if (a[key] !== b[key]) mismatched.push(key);
       dataMatch = mismatched.length === 0;
@@ -290,7 +316,10 @@ export async function benchIngest(args: string[]): Promise<number> {
           markdownTable(
             ["figure", "value"],
             [
-              ["consumer, spawn → all rows committed", `${figures.consumer_seconds.toFixed(2)} s, **${figures.consumer_msgs_per_s.toLocaleString("en")} msg/s**`],
+              [
+                "consumer, spawn → all rows committed",
+                `${figures.consumer_seconds.toFixed(2)} s, **${figures.consumer_msgs_per_s.toLocaleString("en")} msg/s**`,
+              ],
               ["consumer, first → last row committed", `${figures.consumer_steady_msgs_per_s.toLocaleString("en")} msg/s`],
               ["consumer CPU (until all rows committed)", `${figures.consumer_cpu_s} s`],
               ["consumer peak RSS", `${figures.consumer_peak_rss_mb} MiB`],

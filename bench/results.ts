@@ -2,7 +2,7 @@
 // no spaces in values), and with --write-results a dated Markdown section in bench/RESULTS.md.
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ROOT, type MachineFacts } from "./environment";
+import { type MachineFacts, ROOT } from "./environment";
 
 export type Figures = Record<string, string | number | boolean>;
 
@@ -13,18 +13,16 @@ function formatValue(value: string | number | boolean): string {
 
 /** `BENCH <kind> k=v k=v …` on stdout. */
 export function benchLine(kind: string, figures: Figures): string {
-  const line = `BENCH ${kind} ${Object.entries(figures).map(([k, v]) => `${k}=${formatValue(v)}`).join(" ")}`;
+  const line = `BENCH ${kind} ${Object.entries(figures)
+    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .join(" ")}`;
   console.log(line);
   return line;
 }
 
 export function markdownTable(header: string[], rows: (string | number)[][]): string {
   const cell = (v: string | number) => (typeof v === "number" ? formatValue(v) : v);
-  return [
-    `| ${header.join(" | ")} |`,
-    `| ${header.map(() => "---").join(" | ")} |`,
-    ...rows.map((row) => `| ${row.map(cell).join(" | ")} |`),
-  ].join("\n");
+  return [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((row) => `| ${row.map(cell).join(" | ")} |`)].join("\n");
 }
 
 export function machineSection(machine: MachineFacts, busyPercent: number): string {

@@ -20,11 +20,23 @@ import { startApi } from "./api";
 import { parseFlags } from "./args";
 import { copyGenerated } from "./copy-load";
 import {
-  ROOT, adminSql, benchSql, checkQuiet, deployedRuntimeEnv, ramMiB, dropDatabase, freePort, freshDatabase, machineFacts, runDirectory, say, urlFor,
+  adminSql,
+  benchSql,
+  checkQuiet,
+  deployedRuntimeEnv,
+  dropDatabase,
+  freePort,
+  freshDatabase,
+  machineFacts,
+  ROOT,
+  ramMiB,
+  runDirectory,
+  say,
+  urlFor,
 } from "./environment";
 import { sampleProcess } from "./process-sampler";
-import { rssGrowth, type RssGrowth } from "./rss-growth";
 import { appendResults, benchLine, commandLine, machineSection, markdownTable } from "./results";
+import { type RssGrowth, rssGrowth } from "./rss-growth";
 import { ensureWrk, runWrk } from "./wrk";
 
 /** The soak's own broker: off the shared 9092 so the test suites and the soak never meet. */
@@ -93,7 +105,15 @@ async function soakBroker(): Promise<{ brokers: string; started: boolean }> {
 // not so much that catching up after the load outlasts its bound (or that producing starves the
 // processes under test of CPU on a small machine).
 
-function backgroundProducer(kafka: Kafka, topic: string, generator: OutcomeGenerator, limit: number, maxLag: number, ingested: () => number, batchSize = 2_000) {
+function backgroundProducer(
+  kafka: Kafka,
+  topic: string,
+  generator: OutcomeGenerator,
+  limit: number,
+  maxLag: number,
+  ingested: () => number,
+  batchSize = 2_000,
+) {
   let acknowledged = 0;
   let stopping = false;
   const run = async () => {
@@ -316,7 +336,9 @@ export async function benchSoak(args: string[]): Promise<number> {
           produced: producer!.produced(),
         };
         samples.push(sample);
-        say(`t=${sample.atS}s API ${sample.apiRssMiB} MiB, consumer ${sample.consumerRssMiB} MiB, ingested ${sample.rows.toLocaleString("en")} of ${sample.produced.toLocaleString("en")} produced`);
+        say(
+          `t=${sample.atS}s API ${sample.apiRssMiB} MiB, consumer ${sample.consumerRssMiB} MiB, ingested ${sample.rows.toLocaleString("en")} of ${sample.produced.toLocaleString("en")} produced`,
+        );
       };
 
       say(`wrk: ${concurrency} connections for ${durationS} s over 6 endpoints; sampling every ${intervalS} s`);
@@ -342,11 +364,13 @@ export async function benchSoak(args: string[]): Promise<number> {
       const loadEnd = samples[samples.length - 1]!;
       const produced = await producer.stop();
       const counts = soakCounts(http.raw);
-      say(`wrk done: ${Math.round(http.requestsPerSecond)} req/s, p50 ${counts.p50Ms} ms, p99 ${counts.p99Ms} ms, 5xx ${counts.serverErrors}, other non-2xx ${counts.otherNon2xx}`);
+      say(
+        `wrk done: ${Math.round(http.requestsPerSecond)} req/s, p50 ${counts.p50Ms} ms, p99 ${counts.p99Ms} ms, 5xx ${counts.serverErrors}, other non-2xx ${counts.otherNon2xx}`,
+      );
 
       say(`producer stopped at ${produced.toLocaleString("en")} messages; waiting (≤ ${CATCH_UP_LIMIT_MS / 1000} s) for the consumer to catch up`);
       const catchUpStarted = performance.now();
-      let ingested = await rowCount(sql) - seedRows;
+      let ingested = (await rowCount(sql)) - seedRows;
       while (ingested < produced && performance.now() - catchUpStarted < CATCH_UP_LIMIT_MS) {
         await Bun.sleep(500);
         ingested = (await rowCount(sql)) - seedRows;
@@ -361,7 +385,11 @@ export async function benchSoak(args: string[]): Promise<number> {
 
       const loadStart = samples[0]!;
       const ingestRate = (loadEnd.rows - loadStart.rows) / Math.max(1, loadEnd.atS - loadStart.atS);
-      const growthOf = (pick: (s: Sample) => number) => rssGrowth(samples.map((s) => [s.atS, pick(s)] as const), warmupS);
+      const growthOf = (pick: (s: Sample) => number) =>
+        rssGrowth(
+          samples.map((s) => [s.atS, pick(s)] as const),
+          warmupS,
+        );
       const apiGrowth = growthOf((s) => s.apiRssMiB);
       const consumerGrowth = growthOf((s) => s.consumerRssMiB);
       const flat = (g: RssGrowth) => g.medianPct < RSS_GROWTH_LIMIT_PCT && g.peakPct < RSS_GROWTH_LIMIT_PCT;
@@ -421,21 +449,48 @@ export async function benchSoak(args: string[]): Promise<number> {
                 ["latency p50 / p99 / max", `${counts.p50Ms} / **${counts.p99Ms}** / ${counts.maxMs} ms`],
                 ["5xx", `**${counts.serverErrors}**`],
                 ["other non-2xx / socket errors", `${counts.otherNon2xx} / ${figures.socket_errors}`],
-                [`API RSS growth after warm-up (t=${apiGrowth.fromS} s → ${loadEnd.atS} s), later half against earlier: median / peak`, `**${figures.api_rss_median_growth_pct}% / ${figures.api_rss_peak_growth_pct}%**`],
-                [`consumer RSS growth after warm-up (t=${consumerGrowth.fromS} s → ${loadEnd.atS} s), later half against earlier: median / peak`, `**${figures.consumer_rss_median_growth_pct}% / ${figures.consumer_rss_peak_growth_pct}%**`],
-                ["RSS last reading against first after warm-up (informational: two points of the GC cycle)", `API ${figures.api_rss_first_last_pct}% (${figures.api_rss_start_mb} → ${figures.api_rss_end_mb} MiB), consumer ${figures.consumer_rss_first_last_pct}% (${figures.consumer_rss_start_mb} → ${figures.consumer_rss_end_mb} MiB)`],
-                ["ingested during the load", `${loadEnd.rows.toLocaleString("en")} messages, **${figures.ingest_msgs_per_s_under_load.toLocaleString("en")} msg/s**`],
-                ["exactly once after catch-up", `${exactlyOnce} (${produced.toLocaleString("en")} produced, ${ingested.toLocaleString("en")} rows, ${deadLetters} dead letters, caught up in ${figures.catch_up_s} s)`],
+                [
+                  `API RSS growth after warm-up (t=${apiGrowth.fromS} s → ${loadEnd.atS} s), later half against earlier: median / peak`,
+                  `**${figures.api_rss_median_growth_pct}% / ${figures.api_rss_peak_growth_pct}%**`,
+                ],
+                [
+                  `consumer RSS growth after warm-up (t=${consumerGrowth.fromS} s → ${loadEnd.atS} s), later half against earlier: median / peak`,
+                  `**${figures.consumer_rss_median_growth_pct}% / ${figures.consumer_rss_peak_growth_pct}%**`,
+                ],
+                [
+                  "RSS last reading against first after warm-up (informational: two points of the GC cycle)",
+                  `API ${figures.api_rss_first_last_pct}% (${figures.api_rss_start_mb} → ${figures.api_rss_end_mb} MiB), consumer ${figures.consumer_rss_first_last_pct}% (${figures.consumer_rss_start_mb} → ${figures.consumer_rss_end_mb} MiB)`,
+                ],
+                [
+                  "ingested during the load",
+                  `${loadEnd.rows.toLocaleString("en")} messages, **${figures.ingest_msgs_per_s_under_load.toLocaleString("en")} msg/s**`,
+                ],
+                [
+                  "exactly once after catch-up",
+                  `${exactlyOnce} (${produced.toLocaleString("en")} produced, ${ingested.toLocaleString("en")} rows, ${deadLetters} dead letters, caught up in ${figures.catch_up_s} s)`,
+                ],
                 ["verdict (no 5xx, RSS median and peak growth < 10% for both, exactly once)", passed ? "**pass**" : "**FAIL**"],
               ],
             ),
             "",
             markdownTable(
-              ["t (s)", "API RSS MiB", "API heap used / external MiB", "consumer RSS MiB", "consumer heap used / external MiB", "rows ingested", "messages produced"],
+              [
+                "t (s)",
+                "API RSS MiB",
+                "API heap used / external MiB",
+                "consumer RSS MiB",
+                "consumer heap used / external MiB",
+                "rows ingested",
+                "messages produced",
+              ],
               samples.map((s) => [
-                s.atS, s.apiRssMiB, `${s.apiHeapMiB ?? "–"} / ${s.apiExternalMiB ?? "–"}`,
-                s.consumerRssMiB, `${s.consumerHeapMiB ?? "–"} / ${s.consumerExternalMiB ?? "–"}`,
-                s.rows.toLocaleString("en"), s.produced.toLocaleString("en"),
+                s.atS,
+                s.apiRssMiB,
+                `${s.apiHeapMiB ?? "–"} / ${s.apiExternalMiB ?? "–"}`,
+                s.consumerRssMiB,
+                `${s.consumerHeapMiB ?? "–"} / ${s.consumerExternalMiB ?? "–"}`,
+                s.rows.toLocaleString("en"),
+                s.produced.toLocaleString("en"),
               ]),
             ),
           ].join("\n"),

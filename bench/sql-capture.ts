@@ -116,10 +116,24 @@ export async function runPgbench(options: {
   threads?: number;
 }): Promise<PgbenchResult> {
   const command = [
-    "pgbench", "-n", "-M", "prepared",
-    "-c", String(options.concurrency), "-j", String(options.threads ?? 2), "-T", String(options.durationS),
-    "-h", options.host, "-p", String(options.port), "-U", options.user,
-    "-f", options.script.path,
+    "pgbench",
+    "-n",
+    "-M",
+    "prepared",
+    "-c",
+    String(options.concurrency),
+    "-j",
+    String(options.threads ?? 2),
+    "-T",
+    String(options.durationS),
+    "-h",
+    options.host,
+    "-p",
+    String(options.port),
+    "-U",
+    options.user,
+    "-f",
+    options.script.path,
     ...options.script.defines.flatMap((d) => ["-D", d]),
     options.database,
   ];

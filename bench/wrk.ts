@@ -89,8 +89,16 @@ export async function runWrk(options: {
   script?: string;
 }): Promise<HttpLoadResult> {
   const command = [
-    "wrk", "--latency", "--timeout", "10s",
-    "-t", String(options.threads ?? 2), "-c", String(options.concurrency), "-d", `${options.durationS}s`,
+    "wrk",
+    "--latency",
+    "--timeout",
+    "10s",
+    "-t",
+    String(options.threads ?? 2),
+    "-c",
+    String(options.concurrency),
+    "-d",
+    `${options.durationS}s`,
     ...(options.script ? ["-s", options.script] : []),
     options.baseUrl + options.path,
   ];

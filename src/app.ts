@@ -4,10 +4,10 @@ import { swagger } from "@elysiajs/swagger";
 import { Elysia } from "elysia";
 import type { Config } from "./config";
 import { consoleRoutes } from "./console/console.routes";
-import { deadLettersRoutes } from "./dead-letters/dead-letters.routes";
 import type { ChangeSignal } from "./db/change-feed";
 import type { Sql } from "./db/client";
 import { isStatementTimeout, isUnavailable } from "./db/errors";
+import { deadLettersRoutes } from "./dead-letters/dead-letters.routes";
 import { healthRoutes } from "./health/health.routes";
 import { ApiError, errorResponse, notFound } from "./http/errors";
 import { hostAllowed, hostRefused } from "./http/host";
@@ -16,7 +16,7 @@ import { security } from "./http/security";
 import { swaggerUi } from "./http/swagger-ui";
 import { absoluteUrl } from "./http/urls";
 import { ingestStatusRoutes } from "./ingest/ingest-status.routes";
-import { redact, type Logger } from "./log";
+import { type Logger, redact } from "./log";
 import { apiMetrics, createApiMetrics, instrumentedSql } from "./metrics/api-metrics";
 import { AggregateCache } from "./outcomes/aggregate-cache";
 import { outcomesRoutes } from "./outcomes/outcomes.routes";
@@ -72,72 +72,80 @@ export function createApp({ config, sql, log, changes }: AppDeps) {
   };
   // Wraps nest outward in the order used: metrics see every answer, security decorates every
   // answer and authenticates before the limits, and only authenticated requests take a place.
-  return new Elysia({ name: "helios-analytics" })
-    .use(requestLimits({
-      maxUrlLength: config.maxUrlLength,
-      maxInflight: config.apiMaxInflight,
-      requestTimeoutMs: config.apiRequestTimeoutMs,
-      onAnswered: logRequest,
-    }))
-    .use(security({ config, onAnswered: logRequest }))
-    .use(apiMetrics(metrics))
-    .onRequest(({ request }) => {
-      started.set(request, performance.now());
-      if (!hostAllowed(config.allowedHosts, request.headers.get("host"))) {
-        // A response from onRequest skips onAfterResponse: log the refusal here.
-        logRequest(request, 400);
-        return errorResponse(hostRefused());
-      }
-    })
-    .onError(({ error, code, request, set }) => {
-      const response = errorResponse(apiErrorOf(error, code, request), config.secrets);
-      // The request log reads set.status; a returned Response does not update it (e.g. an unknown path's 404).
-      set.status = response.status;
-      return response;
-    })
-    .onAfterHandle(({ responseValue, set }) => {
-      // One JSON content type on every runtime: Bun's Response.json says "application/json;charset=utf-8",
-      // Elysia's web-standard adapter (Deno) "application/json", as the error bodies do (RFC 8259: no charset).
-      if (isJsonBody(responseValue)) set.headers["content-type"] = "application/json";
-    })
-    .onAfterResponse(({ request, set }) => {
-      logRequest(request, Number(set.status ?? 200));
-    })
-    .use(
-      swagger({
-        provider: "swagger-ui",
-        path: "/swagger",
-        exclude: [/^\/swagger/],
-        documentation: {
-          info: {
-            title: "Helios Analytics API",
-            version: "1.0.0",
-            description: "Auction outcomes of the RTB pipeline: records, winners, stats and daily stats.",
+  return (
+    new Elysia({ name: "helios-analytics" })
+      .use(
+        requestLimits({
+          maxUrlLength: config.maxUrlLength,
+          maxInflight: config.apiMaxInflight,
+          requestTimeoutMs: config.apiRequestTimeoutMs,
+          onAnswered: logRequest,
+        }),
+      )
+      .use(security({ config, onAnswered: logRequest }))
+      .use(apiMetrics(metrics))
+      .onRequest(({ request }) => {
+        started.set(request, performance.now());
+        if (!hostAllowed(config.allowedHosts, request.headers.get("host"))) {
+          // A response from onRequest skips onAfterResponse: log the refusal here.
+          logRequest(request, 400);
+          return errorResponse(hostRefused());
+        }
+      })
+      .onError(({ error, code, request, set }) => {
+        const response = errorResponse(apiErrorOf(error, code, request), config.secrets);
+        // The request log reads set.status; a returned Response does not update it (e.g. an unknown path's 404).
+        set.status = response.status;
+        return response;
+      })
+      .onAfterHandle(({ responseValue, set }) => {
+        // One JSON content type on every runtime: Bun's Response.json says "application/json;charset=utf-8",
+        // Elysia's web-standard adapter (Deno) "application/json", as the error bodies do (RFC 8259: no charset).
+        if (isJsonBody(responseValue)) set.headers["content-type"] = "application/json";
+      })
+      .onAfterResponse(({ request, set }) => {
+        logRequest(request, Number(set.status ?? 200));
+      })
+      .use(
+        swagger({
+          provider: "swagger-ui",
+          path: "/swagger",
+          exclude: [/^\/swagger/],
+          documentation: {
+            info: {
+              title: "Helios Analytics API",
+              version: "1.0.0",
+              description: "Auction outcomes of the RTB pipeline: records, winners, stats and daily stats.",
+            },
+            tags: [
+              { name: "outcomes", description: "Auction outcomes" },
+              { name: "health", description: "Probes" },
+              { name: "dead letters", description: "Messages ingest set aside, with the reason" },
+              { name: "ingest", description: "Ingest health: store rate, dead letters, consumer lag" },
+            ],
           },
-          tags: [
-            { name: "outcomes", description: "Auction outcomes" },
-            { name: "health", description: "Probes" },
-            { name: "dead letters", description: "Messages ingest set aside, with the reason" },
-            { name: "ingest", description: "Ingest health: store rate, dead letters, consumer lag" },
-          ],
+        }),
+      )
+      // Replaces the plugin's /swagger page (which loads Swagger UI from unpkg) with one served from here.
+      .use(swaggerUi("Helios Analytics API"))
+      .get(
+        "/api/",
+        ({ request }) => ({
+          outcomes: new URL("/api/outcomes/", absoluteUrl(request)).toString(),
+          dead_letters: new URL("/api/dead_letters/", absoluteUrl(request)).toString(),
+        }),
+        {
+          detail: {
+            tags: ["outcomes"],
+            summary: "Router root: links to the collections",
+            responses: { 200: { description: "Absolute URL of each collection.", content: { "application/json": { schema: ApiRoot } } } },
+          },
         },
-      }),
-    )
-    // Replaces the plugin's /swagger page (which loads Swagger UI from unpkg) with one served from here.
-    .use(swaggerUi("Helios Analytics API"))
-    .get("/api/", ({ request }) => ({
-      outcomes: new URL("/api/outcomes/", absoluteUrl(request)).toString(),
-      dead_letters: new URL("/api/dead_letters/", absoluteUrl(request)).toString(),
-    }), {
-      detail: {
-        tags: ["outcomes"],
-        summary: "Router root: links to the collections",
-        responses: { 200: { description: "Absolute URL of each collection.", content: { "application/json": { schema: ApiRoot } } } },
-      },
-    })
-    .use(healthRoutes(sql))
-    .use(outcomesRoutes(sql, aggregates))
-    .use(deadLettersRoutes(sql))
-    .use(ingestStatusRoutes(sql))
-    .use(consoleRoutes());
+      )
+      .use(healthRoutes(sql))
+      .use(outcomesRoutes(sql, aggregates))
+      .use(deadLettersRoutes(sql))
+      .use(ingestStatusRoutes(sql))
+      .use(consoleRoutes())
+  );
 }

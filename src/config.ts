@@ -50,7 +50,11 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, accepted: string, value: string) {
+  constructor(
+    readonly variable: string,
+    accepted: string,
+    value: string,
+  ) {
     super(`Invalid configuration: ${variable}=${JSON.stringify(value)} is not valid; ${accepted}.`);
   }
 }
@@ -124,7 +128,7 @@ function readDatabaseUrl(env: Env): { url: string; password: string } | undefine
 function readBrokers(env: Env): string[] {
   const brokers = readList(env, "KAFKA_BROKERS", "localhost:9092");
   for (const broker of brokers) {
-    if (!/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(broker)) {
+    if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(broker)) {
       throw new ConfigError("KAFKA_BROKERS", "expected comma-separated host:port pairs", env.KAFKA_BROKERS ?? "");
     }
   }

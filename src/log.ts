@@ -40,7 +40,7 @@ function errorFields(value: unknown): unknown {
 export function createLogger(
   level: LogLevel,
   secrets: readonly string[] = [],
-  write: (line: string) => void = (line) => process.stdout.write(line + "\n"),
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Logger {
   const threshold = RANK[level];
   const emit = (lineLevel: LogLevel, message: string, fields: Fields = {}) => {

@@ -2,7 +2,7 @@
 // the page calls the public /api/ endpoints, so whatever it shows a script can get too.
 import { Elysia } from "elysia";
 import { notFound } from "../http/errors";
-import { consoleAssets, type AssetName } from "./console.assets";
+import { type AssetName, consoleAssets } from "./console.assets";
 import { CONSOLE_CSP, renderConsolePage } from "./console.page";
 
 /** The client's routes (src/console/client/router.ts); anything else under /console/ is a 404. */

@@ -3,12 +3,20 @@
 
 /** A lost or refused connection: postgres.js's own codes, the socket's, and SQLSTATEs of the server ending it. */
 const CONNECTION_CODES = new Set([
-  "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED",
-  "ECONNREFUSED", "ECONNRESET", "EPIPE",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
   // admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down).
-  "57P01", "57P02", "57P03",
+  "57P01",
+  "57P02",
+  "57P03",
   // Refused at startup: too many connections; database not accepting connections (ALLOW_CONNECTIONS false).
-  "53300", "55000",
+  "53300",
+  "55000",
 ]);
 
 /** Not a lost connection, yet the same for a caller: try again later. */

@@ -1,12 +1,12 @@
 // The dead letters plugin: what ingest set aside and why, newest first, paged like the outcomes.
-import { Elysia, type DocumentDecoration } from "elysia";
+import { type DocumentDecoration, Elysia } from "elysia";
 import type { Sql } from "../db/client";
 import { invalidParameterResponse, jsonResponse, notFoundResponse, openApiQueryParameters } from "../http/openapi";
-import { numberedPage, pagePosition, refuseDeepOffset, type Page } from "../http/pagination";
+import { numberedPage, type Page, pagePosition, refuseDeepOffset } from "../http/pagination";
 import { validateQuery } from "../http/query";
 import { absoluteUrl } from "../http/urls";
-import { countDeadLetters, listDeadLetters } from "./dead-letters.repository";
 import { renderDeadLetter } from "./dead-letters.render";
+import { countDeadLetters, listDeadLetters } from "./dead-letters.repository";
 import { DeadLetterPage, DeadLetterQuery, type DeadLetterRecord } from "./dead-letters.schema";
 
 async function listPage(sql: Sql, request: Request): Promise<Page<DeadLetterRecord>> {

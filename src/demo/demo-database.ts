@@ -4,7 +4,7 @@ import type { Config, DatabaseConfig } from "../config";
 import { ensureDatabase } from "../db/migrate";
 import type { Logger } from "../log";
 import type { DemoArgs } from "./demo-args";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded-postgres";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres";
 
 export type Env = Record<string, string | undefined>;
 

@@ -7,7 +7,7 @@ import { fixedPool } from "../db/pool";
 import type { MessageSource } from "../ingest/batch-writer";
 import { createIngestCounters, createIngestStep, type IngestCounters } from "../ingest/ingest-step";
 import type { Logger } from "../log";
-import { createOutcomeGenerator, messageValue, type GeneratedMessage, type OutcomeGenerator } from "../simulate/generator";
+import { createOutcomeGenerator, type GeneratedMessage, messageValue, type OutcomeGenerator } from "../simulate/generator";
 import { runPaced } from "./pacing";
 
 export const DEMO_TOPIC = "demo";
@@ -92,7 +92,12 @@ export function startDemoFeed(options: FeedOptions): DemoFeed {
       commit: async () => {
         stats.nextIndex += messages.length;
       },
-      fields: { topic: DEMO_TOPIC, partition: DEMO_PARTITION, first_offset: String(messages[0]!.index), last_offset: String(messages[messages.length - 1]!.index) },
+      fields: {
+        topic: DEMO_TOPIC,
+        partition: DEMO_PARTITION,
+        first_offset: String(messages[0]!.index),
+        last_offset: String(messages[messages.length - 1]!.index),
+      },
     });
     return batch !== null;
   });

@@ -74,7 +74,10 @@ export type DataDirState = "database" | "empty" | "other";
 
 /** A data directory PGlite may use: one holding a database, or an empty or missing one. */
 export async function dataDirState(dataDir: string): Promise<DataDirState> {
-  const holdsDatabase = await stat(join(dataDir, "PG_VERSION")).then(() => true, () => false);
+  const holdsDatabase = await stat(join(dataDir, "PG_VERSION")).then(
+    () => true,
+    () => false,
+  );
   if (holdsDatabase) return "database";
   const entries = await readdir(dataDir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return [];

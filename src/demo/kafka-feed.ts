@@ -1,13 +1,13 @@
 // `demo --kafka`: the full path. The simulated stream is produced to the outcomes topic and the
 // real consumer (startConsumer, in this process, on the demo's pool) reads it into the database.
 import { connect } from "node:net";
-import { CompressionTypes, Partitioners, type Admin, type Producer } from "kafkajs";
+import { type Admin, CompressionTypes, Partitioners, type Producer } from "kafkajs";
 import type { Config } from "../config";
 import type { Sql } from "../db/client";
-import type { Logger } from "../log";
 import { createKafka } from "../ingest/kafka/client";
-import { startConsumer, type ConsumerHandle } from "../ingest/kafka/consumer";
+import { type ConsumerHandle, startConsumer } from "../ingest/kafka/consumer";
 import { DEFAULT_RETRY, retryDelayMs } from "../ingest/retry";
+import type { Logger } from "../log";
 import { messageValue, type OutcomeGenerator } from "../simulate/generator";
 import { runPaced } from "./pacing";
 

@@ -1,10 +1,11 @@
 // Liveness and readiness. Readiness means: the database answers, every migration this build
 // knows is applied, and none of them was edited. Migrations applied by a NEWER build are fine:
 // during a rollout the old pods must keep serving after the migration Job ran.
-import { Elysia } from "elysia";
+
 import { Type } from "@sinclair/typebox";
+import { Elysia } from "elysia";
 import type { Sql } from "../db/client";
-import { appliedChecksums, readMigrationFiles, type MigrationFile } from "../db/migrate";
+import { appliedChecksums, type MigrationFile, readMigrationFiles } from "../db/migrate";
 import { jsonResponse } from "../http/openapi";
 
 export const Health = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) }, { title: "Health" });

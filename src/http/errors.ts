@@ -1,7 +1,7 @@
 // Errors are values with a status: an ApiError thrown anywhere becomes the one JSON error shape,
 // rendered by errorResponse and nothing else (the app's onError, and the wraps that answer
 // before a request reaches Elysia's lifecycle: limits, security, the Host check).
-import { Type, type Static } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import { redact } from "../log";
 
 export const ErrorBody = Type.Object(

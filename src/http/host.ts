@@ -4,7 +4,10 @@ import { ApiError } from "./errors";
 export function hostAllowed(allowed: readonly string[], hostHeader: string | null): boolean {
   if (allowed.includes("*")) return true;
   if (!hostHeader) return false;
-  const host = hostHeader.toLowerCase().replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+  const host = hostHeader
+    .toLowerCase()
+    .replace(/:\d+$/, "")
+    .replace(/^\[(.*)\]$/, "$1");
   // Django's rule: ".example.com" matches example.com and every subdomain.
   return allowed.some((pattern) => (pattern.startsWith(".") ? host === pattern.slice(1) || host.endsWith(pattern) : host === pattern));
 }

@@ -101,7 +101,10 @@ export function requestLimits({ maxUrlLength, maxInflight, requestTimeoutMs, onA
         gate.leave();
         throw error;
       }
-      work.then(() => gate.leave(), () => gate.leave());
+      work.then(
+        () => gate.leave(),
+        () => gate.leave(),
+      );
       return answer(request, work);
     }) as never);
 }

@@ -1,7 +1,8 @@
 // OpenAPI pieces written once: a JSON response, the query parameters of a validating schema, and
 // the error responses every route shares. The document comes from the same schemas that validate.
-import type { DocumentDecoration } from "elysia";
+
 import type { TObject, TSchema } from "@sinclair/typebox";
+import type { DocumentDecoration } from "elysia";
 import { ErrorBody } from "./errors";
 
 type OpenApiResponse = NonNullable<DocumentDecoration["responses"]>[string];
@@ -19,7 +20,7 @@ export const notFoundResponse = (description = "Not found, or a page past the en
 export function openApiQueryParameters(schema: TObject) {
   return Object.entries(schema.properties).map(([name, property]) => {
     const { description, ...rest } = property as TSchema;
-    const { ["x-accepts"]: _accepts, ...schemaOnly } = rest as Record<string, unknown>;
+    const { "x-accepts": _accepts, ...schemaOnly } = rest as Record<string, unknown>;
     return { name, in: "query", required: false, description, schema: schemaOnly };
   });
 }

@@ -1,7 +1,7 @@
 // Page-number pagination as the original's DRF PageNumberPagination answered it: `page` and
 // `page_size` parameters, the {count, next, previous, results} envelope with absolute URLs, and a
 // 404 "Invalid page." past the end. Shared by every paged collection.
-import { Type, type TSchema } from "@sinclair/typebox";
+import { type TSchema, Type } from "@sinclair/typebox";
 import { ApiError } from "./errors";
 import { param } from "./params";
 import { withParams } from "./urls";

@@ -1,8 +1,9 @@
 // Validates a raw query string against a TypeBox schema of string parameters and returns
 // every failing parameter at once, each with what is wrong and what is accepted.
+
+import type { Static, TObject, TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import type { TObject, TSchema, Static } from "@sinclair/typebox";
-import { invalidQuery, type FieldErrors } from "./errors";
+import { type FieldErrors, invalidQuery } from "./errors";
 
 /** Last value wins for a repeated parameter, as in Django's QueryDict. Unknown names are dropped. */
 export function pickParams(search: URLSearchParams, schema: TObject): Record<string, string> {

@@ -84,7 +84,8 @@ export function swaggerUi(title: string) {
   return new Elysia({ name: "swagger-ui" })
     .get(
       "/swagger",
-      () => new Response(page, { headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": SWAGGER_UI_CSP, "cache-control": "no-cache" } }),
+      () =>
+        new Response(page, { headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": SWAGGER_UI_CSP, "cache-control": "no-cache" } }),
       hidden,
     )
     .get(

@@ -104,7 +104,11 @@ async function insertDeadLetters(sql: Sql, rejections: Rejection[]): Promise<voi
 
 type RowInserter = (tx: Sql, rows: PendingRow[], refused: Rejection[]) => Promise<string[]>;
 
-const insertAll: RowInserter = (tx, rows) => insertOutcomes(tx, rows.map((pending) => pending.row));
+const insertAll: RowInserter = (tx, rows) =>
+  insertOutcomes(
+    tx,
+    rows.map((pending) => pending.row),
+  );
 
 /**
  * Halves the rows recursively, each attempt under a savepoint, until every refused row stands
@@ -114,7 +118,10 @@ const insertIsolating: RowInserter = async (tx, rows, refused) => {
   if (rows.length === 0) return [];
   try {
     return await (tx as unknown as { savepoint<T>(fn: (sp: Sql) => Promise<T>): Promise<T> }).savepoint((sp) =>
-      insertOutcomes(sp, rows.map((pending) => pending.row)),
+      insertOutcomes(
+        sp,
+        rows.map((pending) => pending.row),
+      ),
     );
   } catch (error) {
     if (!isDataError(error)) throw error;

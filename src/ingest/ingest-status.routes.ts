@@ -6,13 +6,13 @@ import { invalidQuery } from "../http/errors";
 import { invalidParameterResponse, jsonResponse, openApiQueryParameters } from "../http/openapi";
 import { validateQuery } from "../http/query";
 import { isoUtc, parseIsoTimestamp } from "../values/timestamps";
-import { ingestCounts, listConsumerLag, type ConsumerLagStoredRow, type IngestCountsRow } from "./ingest-status.repository";
+import { type ConsumerLagStoredRow, type IngestCountsRow, ingestCounts, listConsumerLag } from "./ingest-status.repository";
 import { IngestStatus, IngestStatusQuery } from "./ingest-status.schema";
 
 /** from/to as PostgreSQL-ready text; from after to is refused like the outcomes filters do. */
 export function parsePeriod(query: IngestStatusQuery): { from?: string; to?: string } {
-  const from = query.from ? parseIsoTimestamp(query.from) ?? undefined : undefined;
-  const to = query.to ? parseIsoTimestamp(query.to) ?? undefined : undefined;
+  const from = query.from ? (parseIsoTimestamp(query.from) ?? undefined) : undefined;
+  const to = query.to ? (parseIsoTimestamp(query.to) ?? undefined) : undefined;
   if (from && to && Date.parse(from) > Date.parse(to)) {
     throw invalidQuery({ from: [`from ${query.from} is after to ${query.to}: expected from ≤ to.`] });
   }

@@ -1,5 +1,5 @@
 // TypeBox schemas of GET /api/ingest/status/: the query (a dead-letter period) and the answer.
-import { Type, type Static } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import { instantParam } from "../http/params";
 
 export const IngestStatusQuery = Type.Object({

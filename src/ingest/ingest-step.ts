@@ -8,10 +8,10 @@
 import { isConnectionError } from "../db/errors";
 import type { ReplaceablePool } from "../db/pool";
 import type { Logger } from "../log";
-import { parseOutcomeMessage, type ParsedOutcome } from "../outcomes/outcome.mapping";
-import { writeBatch, type BatchInput, type BatchResult, type MessageSource } from "./batch-writer";
+import { type ParsedOutcome, parseOutcomeMessage } from "../outcomes/outcome.mapping";
+import { type BatchInput, type BatchResult, type MessageSource, writeBatch } from "./batch-writer";
 import { collectEvery } from "./memory-pressure";
-import { DEFAULT_RETRY, retryDelayMs, type RetryPolicy } from "./retry";
+import { DEFAULT_RETRY, type RetryPolicy, retryDelayMs } from "./retry";
 
 /** What ingest has done so far, read by log lines, metrics and health checks. */
 export interface IngestCounters {
@@ -165,14 +165,24 @@ export function createIngestStep(options: IngestStepOptions): IngestStep {
     const level = options.quiet ? "debug" : "warn";
     if (log.enabled(options.quiet ? "DEBUG" : "WARN")) {
       for (const rejection of [...input.rejections, ...result.refused]) {
-        log[level]("Invalid auction outcome sent to dead letters", { partition: rejection.source.partition, offset: rejection.source.offset, reason: rejection.reason });
+        log[level]("Invalid auction outcome sent to dead letters", {
+          partition: rejection.source.partition,
+          offset: rejection.source.offset,
+          reason: rejection.reason,
+        });
       }
     }
     if (log.enabled("DEBUG")) {
       const saved = new Set(result.insertedBidIds);
       for (const { row, source } of input.rows) {
         if (saved.has(row.bid_id)) {
-          log.debug("Auction outcome saved", { bid_id: row.bid_id, win_status: row.win_status, win_price: row.win_price, partition: source.partition, offset: source.offset });
+          log.debug("Auction outcome saved", {
+            bid_id: row.bid_id,
+            win_status: row.win_status,
+            win_price: row.win_price,
+            partition: source.partition,
+            offset: source.offset,
+          });
         }
       }
     }

@@ -137,10 +137,8 @@ export function apiMetrics(metrics: ApiMetrics) {
       .onTransform({ as: "global" }, ({ request, route }) => {
         routeOf.set(request, route);
       })
-      .get(
-        "/metrics",
-        async () => new Response(await renderMetrics(metrics.registry), { headers: { "content-type": METRICS_CONTENT_TYPE } }),
-        { detail: { tags: ["health"], summary: "Prometheus metrics (text exposition format)" } },
-      )
+      .get("/metrics", async () => new Response(await renderMetrics(metrics.registry), { headers: { "content-type": METRICS_CONTENT_TYPE } }), {
+        detail: { tags: ["health"], summary: "Prometheus metrics (text exposition format)" },
+      })
   );
 }

@@ -45,7 +45,10 @@ export class AggregateCache {
   private readonly now: () => number;
   private readonly onLookup: (outcome: CacheOutcome) => void;
 
-  constructor(private readonly signal: ChangeSignal | undefined, options: AggregateCacheOptions) {
+  constructor(
+    private readonly signal: ChangeSignal | undefined,
+    options: AggregateCacheOptions,
+  ) {
     this.ttlMs = options.ttlMs;
     this.maxWeight = options.maxWeight ?? DEFAULT_MAX_WEIGHT;
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;

@@ -2,9 +2,9 @@
 // whole buckets and base-table rows for the rest (see outcomes.rollup-plan.ts). Averages are
 // sum / count on both paths, so the figures are identical whichever path answers.
 import type { Sql } from "../db/client";
-import { unionAll, whereAll, type Fragment } from "../db/fragments";
-import { activeFilters, whereClause, type Filters } from "./outcomes.filters";
-import { planAggregate, planAggregateOn, ROLLUPS, type AggregatePlan, type RollupName } from "./outcomes.rollup-plan";
+import { type Fragment, unionAll, whereAll } from "../db/fragments";
+import { activeFilters, type Filters, whereClause } from "./outcomes.filters";
+import { type AggregatePlan, planAggregate, planAggregateOn, ROLLUPS, type RollupName } from "./outcomes.rollup-plan";
 
 export interface StatsRow {
   total: string;
@@ -122,9 +122,7 @@ export function planSeries(filters: Filters, interval: "hour" | "day"): Aggregat
 
 /** Buckets that have outcomes, oldest first (empty buckets are filled in by the caller). */
 export async function timeSeries(sql: Sql, filters: Filters, interval: "hour" | "day", plan = planSeries(filters, interval)): Promise<SeriesRow[]> {
-  const bucket = interval === "hour"
-    ? sql`to_char(key at time zone 'UTC', 'YYYY-MM-DD"T"HH24":00:00Z"')`
-    : sql`to_char(key, 'YYYY-MM-DD"T00:00:00Z"')`;
+  const bucket = interval === "hour" ? sql`to_char(key at time zone 'UTC', 'YYYY-MM-DD"T"HH24":00:00Z"')` : sql`to_char(key, 'YYYY-MM-DD"T00:00:00Z"')`;
   return sql<SeriesRow[]>`
     select ${bucket} as bucket, sum(total) as total, sum(wins) as wins, sum(revenue) as revenue
     from (${partials(sql, plan, interval)}) parts

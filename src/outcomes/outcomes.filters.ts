@@ -4,8 +4,8 @@
 // schema, parseFilters, the WHERE clauses and the rollup plan are all derived from this table, so
 // list, winners, stats and daily_stats can never disagree, and a filter cannot be half-added.
 import type { Sql } from "../db/client";
-import { whereAll, type Fragment } from "../db/fragments";
-import { invalidQuery, type FieldErrors } from "../http/errors";
+import { type Fragment, whereAll } from "../db/fragments";
+import { type FieldErrors, invalidQuery } from "../http/errors";
 import { booleanParam, instantParam, param, parseBooleanText } from "../http/params";
 import { compareDecimals } from "../values/decimals";
 import { parseIsoTimestamp } from "../values/timestamps";
@@ -48,7 +48,9 @@ const flag = (value: string): Parsed<boolean> => (value ? { value: parseBooleanT
 const instant = (value: string): Parsed<string> => {
   if (!value) return undefined;
   const parsed = parseIsoTimestamp(value);
-  return parsed ? { value: parsed } : { error: `${JSON.stringify(value)} is not a real date or time: expected an ISO-8601 date or date-time, e.g. 2025-10-01T12:00:00Z.` };
+  return parsed
+    ? { value: parsed }
+    : { error: `${JSON.stringify(value)} is not a real date or time: expected an ISO-8601 date or date-time, e.g. 2025-10-01T12:00:00Z.` };
 };
 
 /**
@@ -130,7 +132,12 @@ export const FILTERS = {
   }),
   currency: filter<string>({
     param: "currency",
-    schema: param({ pattern: "^[A-Za-z]{3}$", maxLength: 3, description: "Only outcomes in this currency (ISO 4217 code, case-insensitive).", accepts: "a 3-letter currency code such as USD" }),
+    schema: param({
+      pattern: "^[A-Za-z]{3}$",
+      maxLength: 3,
+      description: "Only outcomes in this currency (ISO 4217 code, case-insensitive).",
+      accepts: "a 3-letter currency code such as USD",
+    }),
     parse: (v) => (v ? { value: v.toUpperCase() } : undefined),
     base: (sql, v) => sql`currency = ${v}`,
     rollup: { column: "currency" },
@@ -138,7 +145,10 @@ export const FILTERS = {
   }),
   from: filter<string>({
     param: "from",
-    schema: instantParam("Auctions at or after this instant (inclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", "2025-10-01 or 2025-10-01T12:00:00Z"),
+    schema: instantParam(
+      "Auctions at or after this instant (inclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.",
+      "2025-10-01 or 2025-10-01T12:00:00Z",
+    ),
     parse: instant,
     base: (sql, v) => sql`"timestamp" >= ${v}::timestamptz`,
     rollup: { bound: "from" },
@@ -146,7 +156,10 @@ export const FILTERS = {
   }),
   to: filter<string>({
     param: "to",
-    schema: instantParam("Auctions before this instant (exclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.", "2025-10-02 or 2025-10-01T13:00:00Z"),
+    schema: instantParam(
+      "Auctions before this instant (exclusive), ISO-8601; a date means its midnight UTC, no zone means UTC.",
+      "2025-10-02 or 2025-10-01T13:00:00Z",
+    ),
     parse: instant,
     base: (sql, v) => sql`"timestamp" < ${v}::timestamptz`,
     rollup: { bound: "to" },

@@ -1,7 +1,7 @@
 // Ordering and pagination: page numbers (compatible with the original) and keyset cursors
 // (constant cost at any depth). Column names come from a fixed map; user text never reaches SQL.
 import type { Sql } from "../db/client";
-import { commaList, joined, type Fragment } from "../db/fragments";
+import { commaList, type Fragment, joined } from "../db/fragments";
 import { ApiError } from "../http/errors";
 import { parseIsoTimestamp } from "../values/timestamps";
 import { ORDERING_FIELDS, type OrderingField } from "./outcomes.schema";
@@ -30,7 +30,10 @@ export function orderingText(keys: OrderKey[]): string {
 }
 
 export function orderByClause(sql: Sql, keys: OrderKey[], reverse = false): Fragment {
-  return sql`order by ${commaList(sql, keys.map((key) => (key.desc !== reverse ? sql`${sql(key.field)} desc` : sql`${sql(key.field)} asc`)))}`;
+  return sql`order by ${commaList(
+    sql,
+    keys.map((key) => (key.desc !== reverse ? sql`${sql(key.field)} desc` : sql`${sql(key.field)} asc`)),
+  )}`;
 }
 
 export interface Cursor {
@@ -59,8 +62,11 @@ export function decodeCursor(text: string, keys: OrderKey[]): Cursor {
     throw badCursor();
   }
   if (
-    !Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== orderingText(keys) ||
-    !Array.isArray(parsed[1]) || parsed[1].length !== keys.length ||
+    !Array.isArray(parsed) ||
+    parsed.length !== 3 ||
+    parsed[0] !== orderingText(keys) ||
+    !Array.isArray(parsed[1]) ||
+    parsed[1].length !== keys.length ||
     !parsed[1].every((value: unknown) => typeof value === "string" && value.length <= 64) ||
     (parsed[2] !== 0 && parsed[2] !== 1)
   ) {
@@ -72,9 +78,11 @@ export function decodeCursor(text: string, keys: OrderKey[]): Cursor {
   keys.forEach((key, i) => {
     const value = values[i]!;
     const ok =
-      key.field === "id" ? /^\d{1,19}$/.test(value) && BigInt(value) <= MAX_BIGINT
-      : key.field === "win_price" || key.field === "bid_price" ? /^\d{1,13}(\.\d{1,30})?$/.test(value)
-      : /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00$/.test(value) && parseIsoTimestamp(value) !== null;
+      key.field === "id"
+        ? /^\d{1,19}$/.test(value) && BigInt(value) <= MAX_BIGINT
+        : key.field === "win_price" || key.field === "bid_price"
+          ? /^\d{1,13}(\.\d{1,30})?$/.test(value)
+          : /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00$/.test(value) && parseIsoTimestamp(value) !== null;
     if (!ok) throw badCursor();
   });
   return { ordering: parsed[0], values, forward: parsed[2] === 1 };
@@ -84,9 +92,12 @@ const CAST = { timestamp: "timestamptz", created_at: "timestamptz", win_price: "
 
 function typed(sql: Sql, key: OrderKey, value: string) {
   switch (CAST[key.field]) {
-    case "timestamptz": return sql`${value}::timestamptz`;
-    case "numeric": return sql`${value}::numeric`;
-    case "bigint": return sql`${value}::bigint`;
+    case "timestamptz":
+      return sql`${value}::timestamptz`;
+    case "numeric":
+      return sql`${value}::numeric`;
+    case "bigint":
+      return sql`${value}::bigint`;
   }
 }
 
@@ -97,8 +108,14 @@ function typed(sql: Sql, key: OrderKey, value: string) {
 export function keysetCondition(sql: Sql, keys: OrderKey[], cursor: Cursor) {
   const after = (key: OrderKey) => key.desc === cursor.forward; // descending + forward → "<"
   if (keys.every((key) => key.desc === keys[0]!.desc)) {
-    const columns = commaList(sql, keys.map((key) => sql`${sql(key.field)}`));
-    const values = commaList(sql, keys.map((key, i) => typed(sql, key, cursor.values[i]!)));
+    const columns = commaList(
+      sql,
+      keys.map((key) => sql`${sql(key.field)}`),
+    );
+    const values = commaList(
+      sql,
+      keys.map((key, i) => typed(sql, key, cursor.values[i]!)),
+    );
     return after(keys[0]!) ? sql`(${columns}) < (${values})` : sql`(${columns}) > (${values})`;
   }
   const branches = keys.map((key, i) => {
@@ -106,5 +123,9 @@ export function keysetCondition(sql: Sql, keys: OrderKey[], cursor: Cursor) {
     const strict = after(key) ? sql`${sql(key.field)} < ${typed(sql, key, cursor.values[i]!)}` : sql`${sql(key.field)} > ${typed(sql, key, cursor.values[i]!)}`;
     return joined(sql, [...equal, strict], sql` and `);
   });
-  return joined(sql, branches.map((b) => sql`(${b})`), sql` or `);
+  return joined(
+    sql,
+    branches.map((b) => sql`(${b})`),
+    sql` or `,
+  );
 }

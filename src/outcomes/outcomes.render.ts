@@ -1,9 +1,9 @@
 // Rows → JSON records and aggregates. Prices stay decimal text; timestamps become ISO-8601 Z.
 import { aggregateNumber, renderPrice } from "../values/decimals";
-import type { OutcomeRow } from "./outcomes.repository";
-import type { DailyRow, StatsRow, TopRow } from "./outcomes.aggregates";
-import type { DailyStat, OutcomeDetail, OutcomeRecord, OutcomeStats, TopList } from "./outcomes.schema";
 import { isoUtc } from "../values/timestamps";
+import type { DailyRow, StatsRow, TopRow } from "./outcomes.aggregates";
+import type { OutcomeRow } from "./outcomes.repository";
+import type { DailyStat, OutcomeDetail, OutcomeRecord, OutcomeStats, TopList } from "./outcomes.schema";
 
 export function renderOutcome(row: OutcomeRow): OutcomeRecord {
   return {

@@ -1,8 +1,8 @@
 // Every SQL statement that reads outcome rows (aggregates live in outcomes.aggregates.ts).
 import type { Sql } from "../db/client";
 import type { OutcomeInsert } from "./outcome.mapping";
-import { whereClause, type Filters } from "./outcomes.filters";
-import { keysetCondition, orderByClause, type Cursor, type OrderKey } from "./outcomes.paging";
+import { type Filters, whereClause } from "./outcomes.filters";
+import { type Cursor, keysetCondition, type OrderKey, orderByClause } from "./outcomes.paging";
 
 /**
  * A stored outcome as selected: the inserted columns (numerics and timestamps as PostgreSQL's

@@ -18,7 +18,12 @@ export interface RollupTable {
 /** The rollups, in the order a plan prefers them (the smallest that can answer first). */
 export const ROLLUPS = {
   // Per UTC hour: answers every filter but user_id, site_domain and prices.
-  hourly: { table: "outcome_rollup_hourly", time: { column: "bucket", kind: "timestamptz" }, unitMs: 3_600_000, columns: ["currency", "win_status", "enriched"] },
+  hourly: {
+    table: "outcome_rollup_hourly",
+    time: { column: "bucket", kind: "timestamptz" },
+    unitMs: 3_600_000,
+    columns: ["currency", "win_status", "enriched"],
+  },
   // Per UTC day and site: answers site_domain filters (2,000 sites × 90 days stays small per site).
   daily_site: {
     table: "outcome_rollup_daily_site",
@@ -40,7 +45,7 @@ export interface AggregatePlan {
 /** Epoch ms of a parseIsoTimestamp value, and whether anything finer than ms was set. */
 function instant(text: string): { ms: number; subMs: boolean } {
   const fraction = /\.(\d+)/.exec(text)?.[1] ?? "";
-  const ms = Date.parse(text.replace(/\.\d+/, "")) + Number((fraction + "000").slice(0, 3));
+  const ms = Date.parse(text.replace(/\.\d+/, "")) + Number(`${fraction}000`.slice(0, 3));
   return { ms, subMs: /[1-9]/.test(fraction.slice(3)) };
 }
 

@@ -7,17 +7,26 @@ import { invalidParameterResponse, jsonResponse, notFoundResponse, openApiQueryP
 import { numberedPage, pagePosition, refuseDeepOffset } from "../http/pagination";
 import { validateQuery } from "../http/query";
 import { absoluteUrl, withParams } from "../http/urls";
-import { parseFilters, type Filters } from "./outcomes.filters";
-import { decodeCursor, encodeCursor, orderingText, parseOrdering, type OrderKey } from "./outcomes.paging";
-import { findOutcome, listOutcomesAfter, listOutcomesPage, type OutcomeRow } from "./outcomes.repository";
-import { countOutcomes, dailyStats, outcomeStats, timeSeries, topBy } from "./outcomes.aggregates";
 import { AggregateCache } from "./aggregate-cache";
+import { countOutcomes, dailyStats, outcomeStats, timeSeries, topBy } from "./outcomes.aggregates";
+import { type Filters, parseFilters } from "./outcomes.filters";
+import { decodeCursor, encodeCursor, type OrderKey, orderingText, parseOrdering } from "./outcomes.paging";
 import { renderDailyStat, renderOutcome, renderOutcomeDetail, renderStats, renderTopEntry } from "./outcomes.render";
-import { checkBucketCount, closeSpan, fillSeries, requestedSpan } from "./outcomes.series";
+import { findOutcome, listOutcomesAfter, listOutcomesPage, type OutcomeRow } from "./outcomes.repository";
 import {
-  DailyStats, OutcomeDetail, OutcomeFilterQuery, OutcomeListQuery, OutcomePage, OutcomeStats, TimeSeries, TimeSeriesQuery,
-  TopList, TopQuery, type OutcomeListQuery as ListQuery,
+  DailyStats,
+  type OutcomeListQuery as ListQuery,
+  OutcomeDetail,
+  OutcomeFilterQuery,
+  OutcomeListQuery,
+  OutcomePage,
+  OutcomeStats,
+  TimeSeries,
+  TimeSeriesQuery,
+  TopList,
+  TopQuery,
 } from "./outcomes.schema";
+import { checkBucketCount, closeSpan, fillSeries, requestedSpan } from "./outcomes.series";
 
 const errorResponses = { 400: invalidParameterResponse, 404: notFoundResponse() };
 
@@ -37,15 +46,14 @@ async function listPage(sql: Sql, count: Counter, request: Request, query: ListQ
 async function cursorPage(sql: Sql, count: Counter, url: URL, filters: Filters, keys: OrderKey[], text: string, pageSize: number): Promise<OutcomePage> {
   const cursor = text === "" ? null : decodeCursor(text, keys);
   // One extra row tells whether there is more in the direction of travel.
-  const [total, fetched] = await Promise.all([
-    count(filters),
-    listOutcomesAfter(sql, filters, keys, cursor, pageSize + 1),
-  ]);
+  const [total, fetched] = await Promise.all([count(filters), listOutcomesAfter(sql, filters, keys, cursor, pageSize + 1)]);
   const backwards = cursor !== null && !cursor.forward;
   const more = fetched.length > pageSize;
   const rows = more ? (backwards ? fetched.slice(1) : fetched.slice(0, pageSize)) : fetched;
   const link = (row: OutcomeRow | undefined, forward: boolean) =>
-    row ? withParams(url, { page: null, cursor: encodeCursor({ ordering: orderingText(keys), values: keys.map((k) => String(row[k.field])), forward }) }) : null;
+    row
+      ? withParams(url, { page: null, cursor: encodeCursor({ ordering: orderingText(keys), values: keys.map((k) => String(row[k.field])), forward }) })
+      : null;
   const hasNext = backwards ? true : more;
   const hasPrevious = cursor === null ? false : backwards ? more : true;
   return {
@@ -105,7 +113,12 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
         const filters = parseFilters(query);
         return (await cached("daily", [filters], () => dailyStats(sql, filters))).map(renderDailyStat);
       },
-      { detail: { tags: ["outcomes"], ...filterDoc("Per UTC day: totals, wins, revenue, average win price", DailyStats, "One entry per UTC day with outcomes, newest first.") } },
+      {
+        detail: {
+          tags: ["outcomes"],
+          ...filterDoc("Per UTC day: totals, wins, revenue, average win price", DailyStats, "One entry per UTC day with outcomes, newest first."),
+        },
+      },
     )
     .get(
       "/api/outcomes/timeseries/",
@@ -163,10 +176,7 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
         detail: {
           tags: ["outcomes"],
           summary: "One outcome, with raw_data",
-          parameters: [
-            { name: "id", in: "path", required: true, schema: { type: "integer", minimum: 1 } },
-            ...openApiQueryParameters(OutcomeFilterQuery),
-          ],
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "integer", minimum: 1 } }, ...openApiQueryParameters(OutcomeFilterQuery)],
           responses: { 200: jsonResponse(OutcomeDetail, "The full record and the message as received."), ...errorResponses },
         },
       },

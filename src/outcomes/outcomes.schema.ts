@@ -1,8 +1,8 @@
 // TypeBox schemas of the outcomes API: the query parameters (validated from raw strings),
 // the JSON records and aggregates. Validation, TS types and the OpenAPI document all use these.
-import { Type, type Static } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
+import { PageParams, pageOf } from "../http/pagination";
 import { choiceParam, param } from "../http/params";
-import { pageOf, PageParams } from "../http/pagination";
 import { filterParams } from "./outcomes.filters";
 
 export const ORDERING_FIELDS = ["timestamp", "win_price", "bid_price", "created_at", "id"] as const;
@@ -19,7 +19,8 @@ export const CursorParam = {
   cursor: param({
     pattern: "^[A-Za-z0-9_-]{0,512}$",
     maxLength: 512,
-    description: "Keyset pagination: send an empty `cursor=` for the first page, then follow the opaque cursors in `next` / `previous`. Replaces `page` and stays fast at any depth.",
+    description:
+      "Keyset pagination: send an empty `cursor=` for the first page, then follow the opaque cursors in `next` / `previous`. Replaces `page` and stays fast at any depth.",
     accepts: "a cursor exactly as returned in next or previous",
   }),
 };

@@ -28,7 +28,8 @@ export function requestedSpan(filters: Filters, interval: Interval): Span {
 
 /** Open ends close on the first and last bucket with outcomes; no outcomes and an open end is empty. */
 export function closeSpan(span: Span, rows: readonly SeriesRow[], interval: Interval): Required<Span> | null {
-  const first = rows[0], last = rows[rows.length - 1];
+  const first = rows[0],
+    last = rows[rows.length - 1];
   const start = span.start ?? (first ? Date.parse(first.bucket) : undefined);
   const end = span.end ?? (last ? Date.parse(last.bucket) + BUCKET_MS[interval] : undefined);
   if (start === undefined || end === undefined) return null;

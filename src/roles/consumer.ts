@@ -3,12 +3,12 @@
 // CONSUMER_HEALTH_PORT, signals, exit code.
 import type { Config } from "../config";
 import { createSql } from "../db/client";
-import type { Logger } from "../log";
+import { type BatchReport, type ConsumerHandle, type ConsumerOptions, createConsumerStats, startConsumer } from "../ingest/kafka/consumer";
 import { parseConsumerArgs } from "../ingest/kafka/consumer-args";
 import { DATABASE_PING_TIMEOUT_MS, startConsumerHealthServer } from "../ingest/kafka/consumer-health";
 import { createConsumerMetrics } from "../ingest/kafka/consumer-metrics";
-import { createConsumerStats, startConsumer, type BatchReport, type ConsumerHandle, type ConsumerOptions } from "../ingest/kafka/consumer";
-import { onTerminationSignals, type HttpServer } from "../runtime";
+import type { Logger } from "../log";
+import { type HttpServer, onTerminationSignals } from "../runtime";
 
 /**
  * postgres.js 3.4.9 can schedule a socket write (setImmediate) on a connection whose socket its

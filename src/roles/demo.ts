@@ -9,13 +9,13 @@ import { createSql, type Sql } from "../db/client";
 import { applyMigrations } from "../db/migrate";
 import { banner } from "../demo/banner";
 import { parseDemoArgs } from "../demo/demo-args";
-import { closeAll, openDatabase, usesExternalDatabase, type Closer, type Env } from "../demo/demo-database";
+import { type Closer, closeAll, type Env, openDatabase, usesExternalDatabase } from "../demo/demo-database";
 import { DEFAULT_TICK_MS, demoGenerator, startDemoFeed } from "../demo/demo-feed";
 import { dataDirState } from "../demo/embedded-postgres";
 import { resumeIndex } from "../demo/feed-position";
 import { brokerAnswers, sharedPoolView, startKafkaFeed } from "../demo/kafka-feed";
 import type { Logger } from "../log";
-import { onTerminationSignals, serve, type HttpServer, type TerminationSignal } from "../runtime";
+import { type HttpServer, onTerminationSignals, serve, type TerminationSignal } from "../runtime";
 
 /** The first request a client would make, timed from process start: what a newcomer waits for. */
 async function firstAnswer(port: number, config: Config): Promise<{ at: number; status: number }> {
@@ -54,9 +54,10 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
     let source = `a simulated stream of ${args.rate} outcomes/s`;
     if (args.kafka && (await brokerAnswers(config.kafka.brokers[0]!))) {
       // The consumer's own pool against a real PostgreSQL, as its role has; on PGlite, the one connection.
-      const connect = maxConnections === 1
-        ? () => sharedPoolView(sql)
-        : () => createSql(db, { max: 3, applicationName: "helios-analytics-consumer", statementTimeoutMs: 60_000 });
+      const connect =
+        maxConnections === 1
+          ? () => sharedPoolView(sql)
+          : () => createSql(db, { max: 3, applicationName: "helios-analytics-consumer", statementTimeoutMs: 60_000 });
       const feed = await startKafkaFeed({ config: demoConfig, connect, log, generator, rate: args.rate, tickMs });
       closers.push(() => feed.stop());
       source += ` through Kafka (${config.kafka.brokers.join(",")}, topic ${config.kafka.topic}) and the consumer`;

@@ -2,10 +2,10 @@
 // Both runtime entry points (src/main.ts for Bun, src/deno.ts for Deno) hand argv to runRole.
 // Each role is loaded only when it runs: the consumer and migrate roles never load Elysia
 // (about 20 MiB of the consumer's resident memory), and only the demo loads PGlite.
-import { usage, UsageError } from "../cli/options";
-import { ConfigError, loadConfig, type Config } from "../config";
+import { UsageError, usage } from "../cli/options";
+import { type Config, ConfigError, loadConfig } from "../config";
 import { createLogger, type Logger } from "../log";
-import { runtimeName, type RuntimeName } from "../runtime";
+import { type RuntimeName, runtimeName } from "../runtime";
 
 export type Role = (config: Config, log: Logger, args: string[]) => Promise<number>;
 
@@ -29,7 +29,7 @@ export const ROLES: Record<string, RoleEntry> = {
 export async function runRole(argv: string[], runtime: RuntimeName = runtimeName): Promise<number> {
   const [roleName = "api", ...args] = argv;
   const entry = Object.hasOwn(ROLES, roleName) ? ROLES[roleName] : undefined;
-  if (!entry || !entry.runtimes.includes(runtime)) {
+  if (!entry?.runtimes.includes(runtime)) {
     const available = Object.keys(ROLES).filter((name) => ROLES[name]!.runtimes.includes(runtime));
     const where = runtime === "deno" ? " under Deno" : "";
     console.error(`Unknown role "${roleName}"${where}: expected one of ${available.join(", ")}.`);

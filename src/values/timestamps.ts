@@ -1,7 +1,6 @@
 // ISO-8601 timestamps handled as text end to end: a JS Date keeps milliseconds only, and the
 // upstream sends microseconds (Python isoformat) as well as milliseconds (JS toISOString).
-const ISO_8601 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+\- ]\d{2}(?::?\d{2})?)?)?$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+\- ]\d{2}(?::?\d{2})?)?)?$/;
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
@@ -16,7 +15,9 @@ export function parseIsoTimestamp(text: string): string | null {
   const match = ISO_8601.exec(text.trim());
   if (!match) return null;
   const [, y, mo, d, h = "00", mi = "00", s = "00", fraction, zone] = match;
-  const year = Number(y), month = Number(mo), day = Number(d);
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d);
   if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
   // PostgreSQL keeps microseconds; digits beyond would be rounded by it, so refuse them loudly.
@@ -26,7 +27,8 @@ export function parseIsoTimestamp(text: string): string | null {
   if (zone && zone !== "Z" && zone !== "z") {
     const sign = zone[0] === "-" ? "-" : "+";
     const digits = zone.slice(1).replace(":", "");
-    const oh = Number(digits.slice(0, 2)), om = Number(digits.slice(2) || "0");
+    const oh = Number(digits.slice(0, 2)),
+      om = Number(digits.slice(2) || "0");
     if (oh > 23 || om > 59) return null;
     offset = `${sign}${digits.slice(0, 2)}:${(digits.slice(2) || "00").padEnd(2, "0")}`;
   }

@@ -1,9 +1,9 @@
 // GET /metrics: the API's counters move by exactly the traffic driven through the app,
 // labelled by route template, and the pool gauges follow the queries really in flight.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { countQueries, QueryCounter } from "../../src/metrics/db-pool";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
-import { countQueries, QueryCounter } from "../../src/metrics/db-pool";
 
 let db: TestDatabase;
 let api: ReturnType<typeof testApp>;

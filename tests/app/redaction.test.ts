@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { ConfigError } from "../../src/config";
 import { createSql } from "../../src/db/client";
 import { createLogger } from "../../src/log";
-import { spawnRole } from "../support/processes";
 import { startApiProcess } from "../support/api-process";
-import { createTestDatabase, testConfig, urlFor, type TestDatabase } from "../support/db";
+import { createTestDatabase, type TestDatabase, testConfig, urlFor } from "../support/db";
 import { testApp } from "../support/http";
+import { spawnRole } from "../support/processes";
 
 setDefaultTimeout(60_000);
 
@@ -33,7 +33,11 @@ function urlWithPassword(name: string, hostPort?: string): string {
 const seen: { where: string; text: string }[] = [];
 function expectNoSecretIn(texts: { where: string; text: string }[]) {
   const leaks = texts.flatMap(({ where, text }) =>
-    SECRETS.flatMap((secret) => spellings(secret).filter((form) => text.includes(form)).map((form) => `${where}: ${form}`)),
+    SECRETS.flatMap((secret) =>
+      spellings(secret)
+        .filter((form) => text.includes(form))
+        .map((form) => `${where}: ${form}`),
+    ),
   );
   expect(leaks).toEqual([]);
 }
@@ -93,7 +97,7 @@ describe("in process, DEBUG on, every log line captured", () => {
     } finally {
       await sql.end({ timeout: 1 });
     }
-    lines.forEach((text, i) => seen.push({ where: `log line ${i}`, text }));
+    for (const [i, text] of lines.entries()) seen.push({ where: `log line ${i}`, text });
     expectNoSecretIn(seen);
     // The secrets did reach the redactor (the request log carries the paths above).
     expect(lines.filter((line) => line.includes("[REDACTED]")).length).toBeGreaterThanOrEqual(2);
@@ -115,7 +119,7 @@ describe("in process, DEBUG on, every log line captured", () => {
       await sql.end({ timeout: 1 });
     }
     expect(lines.filter((line) => JSON.parse(line).message === "Database unavailable").length).toBe(3);
-    lines.forEach((text, i) => seen.push({ where: `log line ${i}`, text }));
+    for (const [i, text] of lines.entries()) seen.push({ where: `log line ${i}`, text });
     expectNoSecretIn(seen);
   });
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { join } from "node:path";
 import { createSql } from "../../src/db/client";
 import { createLogger } from "../../src/log";
-import { createTestDatabase, testConfig, type TestDatabase } from "../support/db";
+import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { testApp } from "../support/http";
 import { ROOT } from "../support/project";
 
@@ -97,8 +97,12 @@ describe("ALLOWED_HOSTS", () => {
   test("a leading dot allows the domain and every subdomain, but not look-alikes", async () => {
     const api = appFor(".example.com");
     for (const [host, status] of [
-      ["example.com", 200], ["a.example.com", 200], ["a.b.example.com:443", 200],
-      ["badexample.com", 400], ["example.com.evil.net", 400], ["example.org", 400],
+      ["example.com", 200],
+      ["a.example.com", 200],
+      ["a.b.example.com:443", 200],
+      ["badexample.com", 400],
+      ["example.com.evil.net", 400],
+      ["example.org", 400],
     ] as const) {
       expect({ host, status: (await api.get("/healthz", { host })).status }).toEqual({ host, status });
     }
@@ -144,7 +148,11 @@ describe("internal errors", () => {
   test("are logged at ERROR with the stack", async () => {
     const lines: string[] = [];
     const config = testConfig(unmigrated.url);
-    await testApp(config, unmigrated.sql, createLogger("INFO", [], (line) => lines.push(line))).get("/api/outcomes/");
+    await testApp(
+      config,
+      unmigrated.sql,
+      createLogger("INFO", [], (line) => lines.push(line)),
+    ).get("/api/outcomes/");
     const error = lines.map((line) => JSON.parse(line)).find((line) => line.message === "Unhandled error");
     expect(error).toMatchObject({ level: "ERROR", path: "/api/outcomes/", error: { name: "PostgresError" } });
     expect(error.error.message).toMatch(/^relation "\w+" does not exist$/);
@@ -155,14 +163,22 @@ describe("internal errors", () => {
 describe("request log", () => {
   async function logsOf(paths: [string, Record<string, string>?][], hosts = "*"): Promise<Record<string, unknown>[]> {
     const lines: string[] = [];
-    const api = testApp(testConfig(migrated.url, { ALLOWED_HOSTS: hosts }), migrated.sql, createLogger("INFO", [], (line) => lines.push(line)));
+    const api = testApp(
+      testConfig(migrated.url, { ALLOWED_HOSTS: hosts }),
+      migrated.sql,
+      createLogger("INFO", [], (line) => lines.push(line)),
+    );
     for (const [path, headers] of paths) await api.get(path, headers);
     await Bun.sleep(20); // onAfterResponse runs after the response is handed back
     return lines.map((line) => JSON.parse(line)).filter((line) => line.message === "HTTP request");
   }
 
   const shape = (line: Record<string, unknown>) => ({
-    level: line.level, method: line.method, path: line.path, status: line.status, duration_ms: typeof line.duration_ms,
+    level: line.level,
+    method: line.method,
+    path: line.path,
+    status: line.status,
+    duration_ms: typeof line.duration_ms,
   });
 
   test("writes one JSON line per request with method, path, status and duration_ms", async () => {
@@ -184,7 +200,14 @@ describe("request log", () => {
 
   test("logs the real status of 404s and of refused hosts", async () => {
     const allowed = { host: "api.example.com" };
-    const lines = await logsOf([["/api/outcomes/999999/", allowed], ["/no/such/path", allowed], ["/healthz", { host: "evil.example.net" }]], "api.example.com");
+    const lines = await logsOf(
+      [
+        ["/api/outcomes/999999/", allowed],
+        ["/no/such/path", allowed],
+        ["/healthz", { host: "evil.example.net" }],
+      ],
+      "api.example.com",
+    );
     // A refused host is logged at once; the others after their response: compare in path order.
     expect(lines.map(shape).sort((a, b) => String(a.path).localeCompare(String(b.path)))).toEqual([
       { level: "INFO", method: "GET", path: "/api/outcomes/999999/", status: 404, duration_ms: "number" },
@@ -195,7 +218,11 @@ describe("request log", () => {
 
   test("writes nothing at WARN", async () => {
     const lines: string[] = [];
-    await testApp(migrated.config, migrated.sql, createLogger("WARN", [], (line) => lines.push(line))).get("/api/outcomes/");
+    await testApp(
+      migrated.config,
+      migrated.sql,
+      createLogger("WARN", [], (line) => lines.push(line)),
+    ).get("/api/outcomes/");
     await Bun.sleep(20);
     expect(lines).toEqual([]);
   });
@@ -255,7 +282,10 @@ describe("the api process", () => {
       const code = await Promise.race([child.exited, Bun.sleep(10_000).then(() => "timeout")]);
       expect(code).toBe(0);
       expect(performance.now() - signalled).toBeLessThan(10_000);
-      const messages = (await stdout).trim().split("\n").map((line) => JSON.parse(line).message);
+      const messages = (await stdout)
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).message);
       expect(messages).toContain("Shutting down");
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");

@@ -1,11 +1,11 @@
 // The console's pure parts, without a browser: routes, the API query of an address, the overview
 // settings, number formatting, and the bundle the server builds from the embedded sources.
 import { describe, expect, test } from "bun:test";
-import { routeOf } from "../../src/console/client/router";
+import { queryOf } from "../../src/console/client/api";
+import { formatAverage, formatCount, formatMoney } from "../../src/console/client/format";
 import { apiQueryOf } from "../../src/console/client/outcomes";
 import { settingsOf } from "../../src/console/client/overview";
-import { formatAverage, formatCount, formatMoney } from "../../src/console/client/format";
-import { queryOf } from "../../src/console/client/api";
+import { routeOf } from "../../src/console/client/router";
 import { bundleClient, consoleAssets } from "../../src/console/console.assets";
 import { CONSOLE_CSP, renderConsolePage } from "../../src/console/console.page";
 
@@ -23,7 +23,12 @@ describe("routeOf", () => {
 
 describe("apiQueryOf", () => {
   test("passes the address's filters through, asks for keyset pages of 50, and drops what the API does not take", () => {
-    expect(apiQueryOf(new URLSearchParams("search=u-a&win_status=true&period=24h&page=3"))).toEqual({ search: "u-a", win_status: "true", page_size: "50", cursor: "" });
+    expect(apiQueryOf(new URLSearchParams("search=u-a&win_status=true&period=24h&page=3"))).toEqual({
+      search: "u-a",
+      win_status: "true",
+      page_size: "50",
+      cursor: "",
+    });
     expect(apiQueryOf(new URLSearchParams("ordering=-win_price&page_size=25&cursor=abc"))).toEqual({ ordering: "-win_price", page_size: "25", cursor: "abc" });
   });
 

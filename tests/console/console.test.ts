@@ -1,17 +1,18 @@
 // The console in a real browser: headless Chromium from Debian driven by playwright-core, against
 // the API served on a loopback port from a test database. Every figure and row the page shows is
 // compared with what the public API answers for the same query. Screenshots of each page go to
-// tests/artifacts/ (and the overview and outcomes browser to docs/, for the README).
+// tests/artifacts/; with UPDATE_DOCS_SCREENSHOTS=1 the overview and outcomes browser also replace
+// the pictures in docs/ (a normal run leaves the work tree as it found it).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { createApp } from "../../src/app";
-import { createLogger } from "../../src/log";
-import { createTestDatabase, testConfig, type TestDatabase } from "../support/db";
-import { insertOutcomes } from "../support/fixtures";
 import { recordConsumerLag } from "../../src/ingest/kafka/consumer-lag";
+import { createLogger } from "../../src/log";
+import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
+import { insertOutcomes } from "../support/fixtures";
 import { ROOT } from "../support/project";
 import { waitFor } from "../support/wait";
 
@@ -22,8 +23,14 @@ const ARTIFACTS = join(ROOT, "tests/artifacts");
 const DOCS = join(ROOT, "docs");
 const TOKEN = "console-test-token-0123456789";
 const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-  "--no-first-run", "--disable-component-update", "--disable-sync",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
 ];
 
 /** A week of outcomes with a daily rhythm (2025-11-03 to 2025-11-10), so the chart has a shape. */
@@ -92,12 +99,14 @@ async function api<T = any>(path: string, headers: Record<string, string> = {}):
 async function screenshot(page: Page, name: string, docsName?: string): Promise<void> {
   const file = join(ARTIFACTS, `console-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
-  if (docsName) copyFileSync(file, join(DOCS, docsName));
+  if (docsName && process.env.UPDATE_DOCS_SCREENSHOTS === "1") copyFileSync(file, join(DOCS, docsName));
 }
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: the console tests need it. Install it with \`apt-get install -y chromium\` (.ci/run does this when it is missing).`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the console tests need it. Install it with \`apt-get install -y chromium\` (.ci/run does this when it is missing).`,
+    );
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   mkdirSync(DOCS, { recursive: true });
@@ -133,7 +142,9 @@ const OVERVIEW = `/console/?period=custom&from=${PERIOD.from}&to=${PERIOD.to}&in
 const STAT_KEYS = ["total_outcomes", "total_wins", "win_rate", "total_revenue", "average_win_price", "average_bid_price"] as const;
 
 async function shownStats(page: Page): Promise<Record<string, string>> {
-  return page.$$eval("[data-stat][data-value]", (items) => Object.fromEntries(items.map((item) => [(item as HTMLElement).dataset.stat!, (item as HTMLElement).dataset.value!])));
+  return page.$$eval("[data-stat][data-value]", (items) =>
+    Object.fromEntries(items.map((item) => [(item as HTMLElement).dataset.stat!, (item as HTMLElement).dataset.value!])),
+  );
 }
 
 function expectedShown(stats: Record<string, number>): Record<string, string> {
@@ -170,12 +181,16 @@ describe("the live overview", () => {
     const started = Date.now();
     await page.goto(open.base + OVERVIEW);
     const stats = await api(`/api/outcomes/stats/?from=${PERIOD.from}&to=${PERIOD.to}`);
-    await waitFor("the overview to show the stats", async () => (await shownStats(page)).total_outcomes === String(stats.total_outcomes), { timeoutMs: 10_000 });
+    await waitFor("the overview to show the stats", async () => (await shownStats(page)).total_outcomes === String(stats.total_outcomes), {
+      timeoutMs: 10_000,
+    });
     const timing = await page.evaluate(() => ({
       paint: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? -1,
       figures: Number((document.getElementById("updated") as HTMLElement).dataset.refreshedAt) - performance.timeOrigin,
     }));
-    console.log(`overview: first contentful paint ${Math.round(timing.paint)} ms, figures shown ${Math.round(timing.figures)} ms after navigation (${Date.now() - started} ms seen from the test)`);
+    console.log(
+      `overview: first contentful paint ${Math.round(timing.paint)} ms, figures shown ${Math.round(timing.figures)} ms after navigation (${Date.now() - started} ms seen from the test)`,
+    );
     expect(await shownStats(page)).toEqual(expectedShown(stats));
     expect(await page.textContent('[data-stat="total_outcomes"]')).toBe(stats.total_outcomes.toLocaleString("en-US"));
     expect(await page.textContent('[data-stat="win_rate"]')).toBe(`${stats.win_rate.toFixed(2)} %`);
@@ -188,7 +203,10 @@ describe("the live overview", () => {
     expect(seriesRows.map((row) => Number(row[1]!.replaceAll(",", "")))).toEqual(series.results.map((p: { outcomes: number }) => p.outcomes));
     expect(seriesRows.map((row) => row[3]!.replaceAll(",", ""))).toEqual(series.results.map((p: { revenue: string }) => p.revenue));
 
-    for (const [by, table] of [["site_domain", "#top-sites"], ["user_id", "#top-users"]] as const) {
+    for (const [by, table] of [
+      ["site_domain", "#top-sites"],
+      ["user_id", "#top-users"],
+    ] as const) {
       const top = await api(`/api/outcomes/top/?by=${by}&limit=10&from=${PERIOD.from}&to=${PERIOD.to}`);
       const rows = await page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
       expect(rows.map((row) => [row[0], row[1]!.replaceAll(",", ""), Number(row[2]!.replaceAll(",", ""))])).toEqual(
@@ -212,7 +230,9 @@ describe("the live overview", () => {
              ('live-3', 'user-live', 'live.example', false, 0, 1.10, 'USD', true, '2025-11-09T23:59:59.999999Z', '{}')`;
     const after = await api(`/api/outcomes/stats/?from=${PERIOD.from}&to=${PERIOD.to}`);
     expect(after.total_outcomes).toBe(before.total_outcomes + 3);
-    await waitFor("the overview to show the new total", async () => (await shownStats(page)).total_outcomes === String(after.total_outcomes), { timeoutMs: 10_000 });
+    await waitFor("the overview to show the new total", async () => (await shownStats(page)).total_outcomes === String(after.total_outcomes), {
+      timeoutMs: 10_000,
+    });
     expect(await shownStats(page)).toEqual(expectedShown(after));
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
     // The new outcomes reach the chart and the top users in the same refresh.
@@ -227,7 +247,9 @@ describe("the live overview", () => {
     await page.waitForURL((url) => url.searchParams.get("interval") === "day");
     expect(new URL(page.url()).searchParams.get("from")).toBe(PERIOD.from);
     const series = await api(`/api/outcomes/timeseries/?interval=day&from=${PERIOD.from}&to=${PERIOD.to}`);
-    await waitFor("one table row per series point", async () => (await page.locator("#series-table tbody tr").count()) === series.results.length, { timeoutMs: 10_000 });
+    await waitFor("one table row per series point", async () => (await page.locator("#series-table tbody tr").count()) === series.results.length, {
+      timeoutMs: 10_000,
+    });
     expect(await page.locator("#series-table tbody tr").count()).toBe(7);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("interval");
   });
@@ -280,17 +302,26 @@ describe("the outcomes browser", () => {
   test("shows the first page the API gives, with the original admin's columns", async () => {
     const answer = await expectTableMatchesApi();
     expect(answer.results).toHaveLength(50);
-    const headers = await page.$$eval("#outcomes-table thead th", (ths) => ths.map((th) => [th.textContent!.replace(/[▲▼↕]/g, "").trim(), th.getAttribute("scope")]));
+    const headers = await page.$$eval("#outcomes-table thead th", (ths) =>
+      ths.map((th) => [th.textContent!.replace(/[▲▼↕]/g, "").trim(), th.getAttribute("scope")]),
+    );
     expect(headers).toEqual([
-      ["Bid id", "col"], ["User id", "col"], ["Site domain", "col"], ["Win status", "col"],
-      ["Win price", "col"], ["Bid price", "col"], ["Enriched", "col"], ["Timestamp", "col"],
+      ["Bid id", "col"],
+      ["User id", "col"],
+      ["Site domain", "col"],
+      ["Win status", "col"],
+      ["Win price", "col"],
+      ["Bid price", "col"],
+      ["Enriched", "col"],
+      ["Timestamp", "col"],
     ]);
     expect(await page.getAttribute("#outcomes-table thead th:last-child", "aria-sort")).toBe("descending");
   });
 
   test("labels every control", async () => {
     const unlabeled = await page.$$eval("main input, main select", (controls) =>
-      controls.filter((control) => ((control as HTMLInputElement).labels?.length ?? 0) === 0).map((control) => control.outerHTML));
+      controls.filter((control) => ((control as HTMLInputElement).labels?.length ?? 0) === 0).map((control) => control.outerHTML),
+    );
     expect(unlabeled).toEqual([]);
   });
 
@@ -312,7 +343,14 @@ describe("the outcomes browser", () => {
     await page.click("button[type=submit]");
     await page.waitForURL((url) => url.searchParams.get("enriched") === "false");
     expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({
-      search: "user-01", win_status: "true", enriched: "false", currency: "usd", from: "2025-11-04", to: "2025-11-08T12:00:00Z", min_price: "0.5", max_price: "0.9",
+      search: "user-01",
+      win_status: "true",
+      enriched: "false",
+      currency: "usd",
+      from: "2025-11-04",
+      to: "2025-11-08T12:00:00Z",
+      min_price: "0.5",
+      max_price: "0.9",
     });
     const narrowed = await expectTableMatchesApi();
     expect(narrowed.count).toBeGreaterThan(0);
@@ -384,8 +422,22 @@ describe("the outcomes browser", () => {
     expect(await page.textContent("#raw-data")).toBe(JSON.stringify(detail.raw_data, null, 2));
     const fields = await page.$$eval("[data-field]", (dds) => Object.fromEntries(dds.map((dd) => [(dd as HTMLElement).dataset.field, dd.textContent])));
     expect(Object.keys(fields)).toEqual([
-      "id", "bid_id", "user_id", "site_domain", "win_status", "win_price", "bid_price", "currency", "enriched",
-      "timestamp", "auction_timestamp", "user_interests", "is_winner", "profit_margin", "created_at", "updated_at",
+      "id",
+      "bid_id",
+      "user_id",
+      "site_domain",
+      "win_status",
+      "win_price",
+      "bid_price",
+      "currency",
+      "enriched",
+      "timestamp",
+      "auction_timestamp",
+      "user_interests",
+      "is_winner",
+      "profit_margin",
+      "created_at",
+      "updated_at",
     ]);
     expect(fields).toMatchObject({ bid_id: "b-13", win_price: "12,345.678901", timestamp: "2025-10-25T18:45:10.654321Z", user_interests: "finance" });
     await screenshot(page, "detail");
@@ -401,11 +453,18 @@ describe("the dead letters page", () => {
     await page.waitForSelector("#dead-letters-table tbody tr[data-id]");
     const answer = await api("/api/dead_letters/?page_size=50");
     const rows = await page.$$eval("#dead-letters-table tbody tr", (trs) =>
-      trs.map((tr) => ({ id: Number((tr as HTMLElement).dataset.id), cells: [...tr.children].map((cell) => cell.querySelector("code")?.textContent ?? cell.textContent) })));
+      trs.map((tr) => ({
+        id: Number((tr as HTMLElement).dataset.id),
+        cells: [...tr.children].map((cell) => cell.querySelector("code")?.textContent ?? cell.textContent),
+      })),
+    );
     expect(rows.map((row) => row.id)).toEqual(answer.results.map((letter: { id: number }) => letter.id));
     expect(rows.map((row) => [row.cells[1], row.cells[2], row.cells[4]])).toEqual(
-      answer.results.map((letter: { reason: string; topic: string; partition: number; offset: number; payload: string }) =>
-        [letter.reason, `${letter.topic} / ${letter.partition} / ${letter.offset}`, letter.payload]),
+      answer.results.map((letter: { reason: string; topic: string; partition: number; offset: number; payload: string }) => [
+        letter.reason,
+        `${letter.topic} / ${letter.partition} / ${letter.offset}`,
+        letter.payload,
+      ]),
     );
     expect(await page.textContent("#dead-letters-table caption")).toBe("3 dead letters, newest first.");
     await screenshot(page, "dead-letters");
@@ -440,8 +499,9 @@ describe("with API_TOKENS set", () => {
     await page.waitForSelector('[data-stat="total_outcomes"][data-value]');
     const stats = await (await fetch(`${guarded.base}/api/outcomes/stats/`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
     expect(await shownStats(page)).toEqual(expectedShown(stats));
-    expect(await page.evaluate(() => ({ session: sessionStorage.getItem("helios-console-token"), local: localStorage.length, cookie: document.cookie })))
-      .toEqual({ session: TOKEN, local: 0, cookie: "" });
+    expect(
+      await page.evaluate(() => ({ session: sessionStorage.getItem("helios-console-token"), local: localStorage.length, cookie: document.cookie })),
+    ).toEqual({ session: TOKEN, local: 0, cookie: "" });
     expect(await page.locator("#token-status button").textContent()).toBe("Forget token");
     await page.close();
   });

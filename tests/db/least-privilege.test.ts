@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { join } from "node:path";
 import { createSql, type Sql } from "../../src/db/client";
 import { applyMigrations, readMigrationFiles } from "../../src/db/migrate";
-import { writeBatch, type PendingRow } from "../../src/ingest/batch-writer";
+import { type PendingRow, writeBatch } from "../../src/ingest/batch-writer";
 import { recordConsumerLag } from "../../src/ingest/kafka/consumer-lag";
 import { parseOutcomeMessage } from "../../src/outcomes/outcome.mapping";
+import { createTestDatabase, quietLog, SERVER_URL, type TestDatabase, testConfig, urlFor } from "../support/db";
 import { messageOf, OUTCOMES } from "../support/fixtures";
-import { createTestDatabase, quietLog, SERVER_URL, testConfig, urlFor, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
 import { ROOT } from "../support/project";
 
@@ -116,7 +116,9 @@ describe("least-privilege roles", () => {
   test("the api role may not write, create or make temporary tables", async () => {
     const api = poolAs(ROLE.api);
     const refused = {
-      insert: await outcomeOf(() => api`insert into auction_outcomes (bid_id, user_id, win_status, "timestamp", raw_data) values ('x', 'u', true, now(), '{}')`),
+      insert: await outcomeOf(
+        () => api`insert into auction_outcomes (bid_id, user_id, win_status, "timestamp", raw_data) values ('x', 'u', true, now(), '{}')`,
+      ),
       update: await outcomeOf(() => api`update auction_outcomes set win_price = 0`),
       delete: await outcomeOf(() => api`delete from auction_outcomes`),
       truncate: await outcomeOf(() => api`truncate dead_letters`),
@@ -126,7 +128,14 @@ describe("least-privilege roles", () => {
       temporary: await outcomeOf(() => api`create temporary table mine (id int)`),
     };
     expect(refused).toEqual({
-      insert: "42501", update: "42501", delete: "42501", truncate: "42501", rollup: "42501", ledger: "42501", create: "42501", temporary: "42501",
+      insert: "42501",
+      update: "42501",
+      delete: "42501",
+      truncate: "42501",
+      rollup: "42501",
+      ledger: "42501",
+      create: "42501",
+      temporary: "42501",
     });
   });
 
@@ -145,8 +154,16 @@ describe("least-privilege roles", () => {
       temporary: await outcomeOf(() => consumer`create temporary table outcome_rollup_hourly (id int)`),
     };
     expect(refused).toEqual({
-      read: "42501", update: "42501", delete: "42501", readLetters: "42501", rollupWrite: "42501", rollupRead: "42501",
-      ledger: "42501", callTrigger: "42501", create: "42501", temporary: "42501",
+      read: "42501",
+      update: "42501",
+      delete: "42501",
+      readLetters: "42501",
+      rollupWrite: "42501",
+      rollupRead: "42501",
+      ledger: "42501",
+      callTrigger: "42501",
+      create: "42501",
+      temporary: "42501",
     });
   });
 });

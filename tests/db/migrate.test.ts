@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config";
 import { createSql } from "../../src/db/client";
-import { applyMigrations, checksumOf, migrationStatus, MigrationError, MIGRATIONS_DIR } from "../../src/db/migrate";
-import { createTestDatabase, quietLog, SERVER_URL, urlFor, type TestDatabase } from "../support/db";
+import { applyMigrations, checksumOf, MIGRATIONS_DIR, MigrationError, migrationStatus } from "../../src/db/migrate";
+import { createTestDatabase, quietLog, SERVER_URL, type TestDatabase, urlFor } from "../support/db";
 import { ROOT } from "../support/project";
 
 // Subprocesses start a whole Bun each; a loaded 2-core machine needs more than the 5 s default.
@@ -97,7 +97,9 @@ describe("a fresh apply of the project's migrations", () => {
   });
 
   test("creates the auction_outcomes table with the original's columns", async () => {
-    const columns = await db.sql<{ column_name: string; data_type: string; is_nullable: string; character_maximum_length: number | null; numeric_scale: number | null }[]>`
+    const columns = await db.sql<
+      { column_name: string; data_type: string; is_nullable: string; character_maximum_length: number | null; numeric_scale: number | null }[]
+    >`
       select column_name, data_type, is_nullable, character_maximum_length, numeric_scale
       from information_schema.columns where table_name = 'auction_outcomes' order by ordinal_position`;
     expect(columns.map((c) => [c.column_name, c.data_type, c.is_nullable])).toEqual([
@@ -137,7 +139,10 @@ describe("a fresh apply of the project's migrations", () => {
       insert into auction_outcomes (bid_id, user_id, win_status, "timestamp", raw_data)
       values ('dup-1', 'u', true, now(), '{}'::jsonb)`;
     await insert();
-    const error = await insert().then(() => null, (e: { code?: string }) => e);
+    const error = await insert().then(
+      () => null,
+      (e: { code?: string }) => e,
+    );
     expect(error?.code).toBe("23505");
   });
 
@@ -199,13 +204,10 @@ describe("a fresh apply of the project's migrations", () => {
       },
     );
 
-    test.each(["timestamp", "win_price", "bid_price", "created_at", "id"])(
-      "serve the %s ordering with its id tie-breaker from one index",
-      (field) => {
-        const wanted = field === "id" ? ["id"] : [field, "id"];
-        expect(indexes.some((index) => wanted.every((column, i) => index.columns[i] === column))).toBe(true);
-      },
-    );
+    test.each(["timestamp", "win_price", "bid_price", "created_at", "id"])("serve the %s ordering with its id tie-breaker from one index", (field) => {
+      const wanted = field === "id" ? ["id"] : [field, "id"];
+      expect(indexes.some((index) => wanted.every((column, i) => index.columns[i] === column))).toBe(true);
+    });
 
     test("include no index that another index's prefix already serves", () => {
       const redundant = indexes.filter(
@@ -219,10 +221,12 @@ describe("a fresh apply of the project's migrations", () => {
     });
 
     test("include no single-column index besides the primary key and the bid_id key", () => {
-      expect(indexes.filter((index) => index.columns.length === 1).map((index) => index.name).sort()).toEqual([
-        "auction_outcomes_bid_id_key",
-        "auction_outcomes_pkey",
-      ]);
+      expect(
+        indexes
+          .filter((index) => index.columns.length === 1)
+          .map((index) => index.name)
+          .sort(),
+      ).toEqual(["auction_outcomes_bid_id_key", "auction_outcomes_pkey"]);
     });
   });
 
@@ -267,10 +271,13 @@ describe("the runner on its own migration files", () => {
     await db.sql`delete from schema_migrations`;
     await db.sql`drop table if exists first_table, second_table, edited_table`;
     await applyMigrations(db.sql, quietLog, dir);
-    const edited = original + "-- a comment added later\n";
+    const edited = `${original}-- a comment added later\n`;
     await writeFile(join(dir, "010_edited.sql"), edited);
     await writeFile(join(dir, "011_new.sql"), "create table new_table (id int);\n");
-    const error = await applyMigrations(db.sql, quietLog, dir).then(() => null, (e: unknown) => e);
+    const error = await applyMigrations(db.sql, quietLog, dir).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(MigrationError);
     expect((error as Error).message).toBe(
       `Migration 010_edited.sql was edited after it was applied (checksum ${checksumOf(original).slice(0, 12)} in the database, ${checksumOf(edited).slice(0, 12)} on disk); add a new migration instead of editing an applied one.`,
@@ -282,7 +289,10 @@ describe("the runner on its own migration files", () => {
 
   test("refuses when an applied file is missing", async () => {
     const dir = await tempMigrations({ "001_first.sql": "create table first_table (id int);\n" });
-    const error = await applyMigrations(db.sql, quietLog, dir).then(() => null, (e: unknown) => e);
+    const error = await applyMigrations(db.sql, quietLog, dir).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((error as Error).message).toBe("Migration 010_edited.sql was applied but its file is missing from migrations/.");
   });
 
@@ -293,7 +303,10 @@ describe("the runner on its own migration files", () => {
       "001_first.sql": "create table first_table (id int);\n",
       "002_broken.sql": "create table half_table (id int);\nselect no_such_function();\n",
     });
-    const error = await applyMigrations(db.sql, quietLog, dir).then(() => null, (e: unknown) => e);
+    const error = await applyMigrations(db.sql, quietLog, dir).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(MigrationError);
     expect((error as Error).message).toStartWith("Migration 002_broken.sql failed: function no_such_function() does not exist");
     const tables = await db.sql<{ first: boolean; half: boolean }[]>`
@@ -323,7 +336,10 @@ describe("bun run start migrate", () => {
     const name = freshDatabaseName("migrate_create");
     const { code, stdout } = await runMain(["migrate"], { DATABASE_URL: urlFor(name) });
     expect(code).toBe(0);
-    const messages = stdout.trim().split("\n").map((line) => JSON.parse(line).message);
+    const messages = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line).message);
     expect(messages[0]).toBe("Database created");
     expect(messages.at(-1)).toBe("Migrations complete");
     const names = await withDatabase(name, (sql) => sql<{ name: string }[]>`select name from schema_migrations order by name`);
@@ -337,7 +353,11 @@ describe("bun run start migrate", () => {
     const names = await withDatabase(name, (sql) => sql<{ name: string }[]>`select name from schema_migrations order by name`);
     expect(names.map((row) => row.name)).toEqual(await realMigrationNames());
     const appliedCounts = [a, b].map((run) => {
-      const done = run.stdout.trim().split("\n").map((line) => JSON.parse(line)).find((line) => line.message === "Migrations complete");
+      const done = run.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line))
+        .find((line) => line.message === "Migrations complete");
       return done.applied as number;
     });
     // One process applied everything while holding the lock; the other found nothing left to do.

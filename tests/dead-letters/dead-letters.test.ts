@@ -16,7 +16,13 @@ beforeAll(async () => {
     { offset: 10, key: "k-0", payload: Buffer.from("not json"), reason: "value is not valid JSON (x)", at: "2025-10-25T12:00:00.000001Z" },
     { offset: 11, key: null, payload: Buffer.from([0x7b, 0xff, 0xfe]), reason: "value is not valid UTF-8", at: "2025-10-25T12:00:01Z" },
     { offset: 12, key: "k-2", payload: null, reason: "message has no value (a tombstone or an empty record)", at: "2025-10-25T12:00:02Z" },
-    { offset: 13, key: "k-3", payload: Buffer.from('{"bid_request_id":"k-3","win_price":"ten"}'), reason: 'win_price is not a number: got "ten"', at: "2025-10-25T12:00:03Z" },
+    {
+      offset: 13,
+      key: "k-3",
+      payload: Buffer.from('{"bid_request_id":"k-3","win_price":"ten"}'),
+      reason: 'win_price is not a number: got "ten"',
+      at: "2025-10-25T12:00:03Z",
+    },
     { offset: 14, key: "k-4", payload: Buffer.from("[]"), reason: "value is JSON but not an object (got an array)", at: "2025-10-25T12:00:03Z" },
   ];
   for (const l of letters) {
@@ -50,7 +56,12 @@ describe("GET /api/dead_letters/", () => {
       reason: 'win_price is not a number: got "ten"',
       received_at: "2025-10-25T12:00:03Z",
     });
-    expect(body.results[3]).toMatchObject({ key: null, key_encoding: null, payload: Buffer.from([0x7b, 0xff, 0xfe]).toString("base64"), payload_encoding: "base64" });
+    expect(body.results[3]).toMatchObject({
+      key: null,
+      key_encoding: null,
+      payload: Buffer.from([0x7b, 0xff, 0xfe]).toString("base64"),
+      payload_encoding: "base64",
+    });
     expect(body.results[2]).toMatchObject({ payload: null, payload_encoding: null });
     expect(body.results[4].received_at).toBe("2025-10-25T12:00:00.000001Z");
   });

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_SEED } from "../../src/demo/demo-args";
 import { demoGenerator } from "../../src/demo/demo-feed";
-import { spawnService, type ServiceProcess } from "../support/processes";
 import { freePort } from "../support/ports";
+import { type ServiceProcess, spawnService } from "../support/processes";
 import { waitFor } from "../support/wait";
 
 /** A cold start initialises PostgreSQL in WebAssembly: seconds alone, far more on a busy machine. */
@@ -55,14 +55,22 @@ describe("demo mode", () => {
 
       const totalOutcomes = async () => (await getJson(`${base}/api/outcomes/stats/`)).total_outcomes as number;
       const first = await totalOutcomes();
-      const second = await waitFor("more outcomes than the first read", async () => {
-        const total = await totalOutcomes();
-        return total > first ? total : undefined;
-      }, { timeoutMs: 10_000 });
+      const second = await waitFor(
+        "more outcomes than the first read",
+        async () => {
+          const total = await totalOutcomes();
+          return total > first ? total : undefined;
+        },
+        { timeoutMs: 10_000 },
+      );
       expect(second).toBeGreaterThan(first);
 
       // The first progress line comes 5 s into the stream, with 2 % of its messages redelivered.
-      const progress = await demo.waitForLine("progress with duplicates", (line) => line.message === "Demo feed progress" && Number(line.duplicates) > 0, 15_000);
+      const progress = await demo.waitForLine(
+        "progress with duplicates",
+        (line) => line.message === "Demo feed progress" && Number(line.duplicates) > 0,
+        15_000,
+      );
       expect(Number(progress.inserted)).toBeGreaterThan(0);
 
       // Rows keep arriving; up to an instant a few seconds back both answers describe the same rows.
@@ -75,7 +83,6 @@ describe("demo mode", () => {
       expect(deadLetters.count).toBeGreaterThan(0);
       expect(deadLetters.results[0].topic).toBe("demo");
       expect(deadLetters.results[0].reason.length).toBeGreaterThan(0);
-
 
       const ready = demo.lines.find((line) => line.message === "Demo ready")!;
       console.log(`demo start-up to first answer: ${ready.startup_ms} ms`);
@@ -93,10 +100,14 @@ describe("demo mode", () => {
       const dataDir = await mkdtemp(join(tmpdir(), "helios-demo-test-"));
       directories.push(dataDir);
       const firstRun = await startDemo(["--data-dir", dataDir]);
-      const before = await waitFor("stored outcomes", async () => {
-        const count = await outcomeCount(firstRun.base);
-        return count > 0 ? count : undefined;
-      }, { timeoutMs: 10_000 });
+      const before = await waitFor(
+        "stored outcomes",
+        async () => {
+          const count = await outcomeCount(firstRun.base);
+          return count > 0 ? count : undefined;
+        },
+        { timeoutMs: 10_000 },
+      );
       expect(await stop(firstRun.demo)).toBe(0);
       // The feed's last line, written once it stopped: how many messages it committed.
       const last = firstRun.demo.lines.filter((line) => line.message === "Demo feed progress").at(-1)!;

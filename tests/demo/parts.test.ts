@@ -2,11 +2,11 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/cli/options";
 import { DEFAULT_RATE, DEFAULT_SEED, parseDemoArgs } from "../../src/demo/demo-args";
-import { demoGenerator, demoSources } from "../../src/demo/demo-feed";
-import { toBatchInput } from "../../src/ingest/ingest-step";
 import { usesExternalDatabase } from "../../src/demo/demo-database";
+import { demoGenerator, demoSources } from "../../src/demo/demo-feed";
 import { originalOutcomeIndexes } from "../../src/demo/feed-position";
 import { messagesDue } from "../../src/demo/pacing";
+import { toBatchInput } from "../../src/ingest/ingest-step";
 
 describe("parseDemoArgs", () => {
   test("defaults to 300 outcomes per second, in memory, no Kafka, seed 8", () => {

@@ -7,10 +7,10 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "../support/db";
-import { closeKafka, createTopic, produce, uniqueName, BROKERS } from "../support/kafka";
+import { BROKERS, closeKafka, createTopic, produce, uniqueName } from "../support/kafka";
 import { ROOT } from "../support/project";
-import { mainRoles } from "./deploy-files";
 import { waitFor } from "../support/wait";
+import { mainRoles } from "./deploy-files";
 
 const roles = mainRoles();
 
@@ -68,7 +68,9 @@ describe("the compiled executable", () => {
   });
 
   test("migrate applies every file of migrations/ from inside the binary, then reports none pending", async () => {
-    const expected = readdirSync(join(ROOT, "migrations")).filter((name) => name.endsWith(".sql")).sort();
+    const expected = readdirSync(join(ROOT, "migrations"))
+      .filter((name) => name.endsWith(".sql"))
+      .sort();
     const migrate = run(["migrate"], environment());
     expect(await exitWithin(migrate, 30_000)).toBe(0);
     const done = logLines(await new Response(migrate.stdout).text()).find((line) => line.message === "Migrations complete");
@@ -87,10 +89,14 @@ describe("the compiled executable", () => {
     const api = run(["api"], environment({ PORT: String(port) }));
     try {
       const base = `http://127.0.0.1:${port}`;
-      const ready = await waitFor("the compiled API to answer /readyz with 200", async () => {
-        const response = await fetch(`${base}/readyz`).catch(() => undefined);
-        return response?.status === 200 ? response.json() : undefined;
-      }, { timeoutMs: 15_000, intervalMs: 100 });
+      const ready = await waitFor(
+        "the compiled API to answer /readyz with 200",
+        async () => {
+          const response = await fetch(`${base}/readyz`).catch(() => undefined);
+          return response?.status === 200 ? response.json() : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
       expect(ready).toEqual({ status: "ready" });
 
       const list = await fetch(`${base}/api/outcomes/`);
@@ -116,35 +122,60 @@ describe("the compiled executable", () => {
       topic,
       ids.map((id) => ({
         key: id,
-        value: JSON.stringify({ bid_request_id: id, user_id: "user-binary", bid_price: 0.75, win_status: true, win_price: 0.75, currency: "USD", timestamp: "2025-10-25T12:00:00.123456+00:00" }),
+        value: JSON.stringify({
+          bid_request_id: id,
+          user_id: "user-binary",
+          bid_price: 0.75,
+          win_status: true,
+          win_price: 0.75,
+          currency: "USD",
+          timestamp: "2025-10-25T12:00:00.123456+00:00",
+        }),
       })),
     );
     const healthPort = await freePort();
     const consumer = run(
       ["consumer"],
-      environment({ KAFKA_BROKERS: BROKERS.join(","), KAFKA_TOPIC_AUCTION_OUTCOMES: topic, KAFKA_CONSUMER_GROUP: group, CONSUMER_HEALTH_PORT: String(healthPort) }),
+      environment({
+        KAFKA_BROKERS: BROKERS.join(","),
+        KAFKA_TOPIC_AUCTION_OUTCOMES: topic,
+        KAFKA_CONSUMER_GROUP: group,
+        CONSUMER_HEALTH_PORT: String(healthPort),
+      }),
     );
     try {
-      const stored = await waitFor("the compiled consumer to store both outcomes", async () => {
-        const rows = await db.sql<{ bid_id: string }[]>`select bid_id from auction_outcomes where bid_id in ${db.sql(ids)} order by bid_id`;
-        return rows.length === ids.length ? rows.map((row) => row.bid_id) : undefined;
-      }, { timeoutMs: 30_000, intervalMs: 200 });
+      const stored = await waitFor(
+        "the compiled consumer to store both outcomes",
+        async () => {
+          const rows = await db.sql<{ bid_id: string }[]>`select bid_id from auction_outcomes where bid_id in ${db.sql(ids)} order by bid_id`;
+          return rows.length === ids.length ? rows.map((row) => row.bid_id) : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
       expect(stored).toEqual([...ids].sort());
 
       // The probes of k8s/consumer-deployment.yaml and the Prometheus scrape, from the binary itself.
       const health = `http://127.0.0.1:${healthPort}`;
       expect(await (await fetch(`${health}/healthz`)).json()).toEqual({ status: "ok" });
-      const ready = await waitFor("the compiled consumer to answer /readyz with 200", async () => {
-        const response = await fetch(`${health}/readyz`);
-        return response.status === 200 ? response.json() : undefined;
-      }, { timeoutMs: 15_000, intervalMs: 200 });
+      const ready = await waitFor(
+        "the compiled consumer to answer /readyz with 200",
+        async () => {
+          const response = await fetch(`${health}/readyz`);
+          return response.status === 200 ? response.json() : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 200 },
+      );
       expect(ready).toEqual({ status: "ready" });
       // Rows are committed a moment before the batch is counted: wait for the counter.
       const storedLine = `consumer_messages_stored_total{topic="${topic}",partition="0"} 2`;
-      const metrics = await waitFor("the stored counter at 2", async () => {
-        const text = await (await fetch(`${health}/metrics`)).text();
-        return text.includes(storedLine) ? text : undefined;
-      }, { timeoutMs: 5_000, intervalMs: 100 });
+      const metrics = await waitFor(
+        "the stored counter at 2",
+        async () => {
+          const text = await (await fetch(`${health}/metrics`)).text();
+          return text.includes(storedLine) ? text : undefined;
+        },
+        { timeoutMs: 5_000, intervalMs: 100 },
+      );
       expect(metrics).toContain("consumer_batch_duration_seconds_count");
       expect(metrics).toContain("process_resident_memory_bytes");
     } finally {

@@ -4,24 +4,24 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { createConsumerStats } from "../../src/ingest/kafka/consumer";
+import { consumerHealthHandler } from "../../src/ingest/kafka/consumer-health";
+import { createConsumerMetrics } from "../../src/ingest/kafka/consumer-metrics";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
-import { consumerHealthHandler } from "../../src/ingest/kafka/consumer-health";
-import { createConsumerStats } from "../../src/ingest/kafka/consumer";
-import { createConsumerMetrics } from "../../src/ingest/kafka/consumer-metrics";
+import { ROOT } from "../support/project";
 import {
   configVariables,
   containersOf,
   k8sFiles,
+  type Manifest,
   mainRoles,
   matches,
   parseYamlDocuments,
   podSpecOf,
   readManifests,
   readText,
-  type Manifest,
 } from "./deploy-files";
-import { ROOT } from "../support/project";
 
 const IMAGE = "helios/analytics-service";
 const SECRET_NAME = "analytics-service-secrets";
@@ -325,7 +325,8 @@ describe("compose.yaml", () => {
     expect(conditions("consumer")).toEqual({ migrate: "service_completed_successfully", "kafka-init": "service_completed_successfully" });
     for (const [name, service] of Object.entries(compose.services) as [string, any][]) {
       for (const [dependency, spec] of Object.entries(service.depends_on ?? {}) as [string, any][]) {
-        if (spec.condition === "service_healthy") expect({ name, dependency, healthcheck: !!compose.services[dependency].healthcheck }).toEqual({ name, dependency, healthcheck: true });
+        if (spec.condition === "service_healthy")
+          expect({ name, dependency, healthcheck: !!compose.services[dependency].healthcheck }).toEqual({ name, dependency, healthcheck: true });
       }
     }
   });
@@ -337,6 +338,7 @@ describe("Containerfile", () => {
 
   test("builds on an overridable official Bun base and installs from the frozen lockfile", () => {
     expect(containerfile).toMatch(/^ARG BASE_IMAGE=docker\.io\/oven\/bun:[\d.]+$/m);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Containerfile's own ARG reference, literally.
     expect(containerfile).toContain("FROM ${BASE_IMAGE} AS build");
     expect(containerfile).toContain("bun install --frozen-lockfile");
     expect(containerfile).toContain("scripts/build-binary.sh");
@@ -354,7 +356,9 @@ describe("Containerfile", () => {
   });
 
   test("the build context lets in every file the COPY instructions need, and nothing else", () => {
-    const ignore = readText(".containerignore").split("\n").filter((line) => line && !line.startsWith("#"));
+    const ignore = readText(".containerignore")
+      .split("\n")
+      .filter((line) => line && !line.startsWith("#"));
     const allowed = ignore.filter((line) => line.startsWith("!")).map((line) => line.slice(1).replace(/\/$/, ""));
     expect(ignore[0]).toBe("*");
     const sources = instructions
@@ -362,7 +366,9 @@ describe("Containerfile", () => {
       .flatMap((line) => line.slice(5).trim().split(/\s+/).slice(0, -1));
     for (const source of sources) expect(allowed).toContain(source.replace(/^\.\//, "").replace(/\/$/, ""));
     for (const path of allowed) expect(existsSync(join(ROOT, path))).toBe(true);
-    const dockerignore = readText(".dockerignore").split("\n").filter((line) => line && !line.startsWith("#"));
+    const dockerignore = readText(".dockerignore")
+      .split("\n")
+      .filter((line) => line && !line.startsWith("#"));
     expect(dockerignore).toEqual(ignore);
   });
 });

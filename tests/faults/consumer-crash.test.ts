@@ -1,7 +1,7 @@
 // kill -9 in the middle of a stream, then a restart: every message stored exactly once.
 import { expect, test } from "bun:test";
-import { committedOffsets, createTopic, produce, type TestMessage } from "../support/kafka";
 import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine } from "../support/consumer";
+import { committedOffsets, createTopic, produce, type TestMessage } from "../support/kafka";
 import { waitFor } from "../support/wait";
 
 const bed = consumerTestbed("consumer_crash");
@@ -15,7 +15,14 @@ function message(i: number): TestMessage {
   const price = ((i % 250) + 30) / 100;
   return {
     key: id,
-    value: JSON.stringify({ bid_request_id: id, user_id: `user-${i % 997}`, win_status: won, bid_price: price, win_price: won ? price : 0, timestamp: new Date(Date.UTC(2025, 9, 25) + i * 1000).toISOString() }),
+    value: JSON.stringify({
+      bid_request_id: id,
+      user_id: `user-${i % 997}`,
+      win_status: won,
+      bid_price: price,
+      win_price: won ? price : 0,
+      timestamp: new Date(Date.UTC(2025, 9, 25) + i * 1000).toISOString(),
+    }),
   };
 }
 
@@ -30,15 +37,23 @@ test("kill -9 in the middle of 100k messages, then a restart, stores exactly 100
   const started = performance.now();
   // The stream is still being produced while the consumer runs and when it is killed.
   let produceMs = 0;
-  const producing = produce(topic, Array.from({ length: TOTAL }, (_, i) => message(i)), 5_000).then(() => {
+  const producing = produce(
+    topic,
+    Array.from({ length: TOTAL }, (_, i) => message(i)),
+    5_000,
+  ).then(() => {
     produceMs = performance.now() - started;
   });
   const first = spawnConsumer(bed.db.url, env);
   bed.processes.push(first);
-  const atKill = await waitFor("a quarter of the stream stored", async () => {
-    const rows = await countRows();
-    return rows >= TOTAL / 4 ? rows : undefined;
-  }, { timeoutMs: 60_000, intervalMs: 50 });
+  const atKill = await waitFor(
+    "a quarter of the stream stored",
+    async () => {
+      const rows = await countRows();
+      return rows >= TOTAL / 4 ? rows : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 50 },
+  );
   first.proc.kill("SIGKILL");
   const killedAt = Date.now();
   await first.exited;
@@ -71,7 +86,12 @@ test("kill -9 in the middle of 100k messages, then a restart, stores exactly 100
   expect((stopped.success_count as number) + (stopped.duplicate_count as number)).toBe(stopped.total_messages as number);
   // It read each message not committed before the kill exactly once.
   if (stopped.total_messages !== TOTAL - committedAtKill) {
-    console.error(second.lines.filter((l) => l.level !== "INFO" || l.message !== "Auction outcomes saved").map((l) => JSON.stringify(l)).join("\n"));
+    console.error(
+      second.lines
+        .filter((l) => l.level !== "INFO" || l.message !== "Auction outcomes saved")
+        .map((l) => JSON.stringify(l))
+        .join("\n"),
+    );
   }
   expect(stopped.total_messages).toBe(TOTAL - committedAtKill);
   expect(stopped.error_count).toBe(0);

@@ -1,8 +1,8 @@
 // The database failing under a running consumer: connections killed mid-stream, then the
 // database refusing connections for a while. The consumer retries, resumes, and counts exactly.
 import { expect, test } from "bun:test";
-import { committedOffsets, createTopic, produce, waitForCommittedToEnd, type TestMessage } from "../support/kafka";
-import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine, type LogLine } from "../support/consumer";
+import { consumerTestbed, kafkaEnv, type LogLine, spawnConsumer, stopLine } from "../support/consumer";
+import { committedOffsets, createTopic, produce, type TestMessage, waitForCommittedToEnd } from "../support/kafka";
 import { waitFor } from "../support/wait";
 
 const bed = consumerTestbed("consumer_outage");
@@ -11,7 +11,17 @@ const TOTAL = 40_000;
 
 function message(i: number): TestMessage {
   const id = `outage-${i}`;
-  return { key: id, value: JSON.stringify({ bid_request_id: id, user_id: `user-${i % 101}`, win_status: i % 2 === 0, bid_price: 1.25, win_price: i % 2 === 0 ? 1.25 : 0, timestamp: "2025-10-25T12:00:00Z" }) };
+  return {
+    key: id,
+    value: JSON.stringify({
+      bid_request_id: id,
+      user_id: `user-${i % 101}`,
+      win_status: i % 2 === 0,
+      bid_price: 1.25,
+      win_price: i % 2 === 0 ? 1.25 : 0,
+      timestamp: "2025-10-25T12:00:00Z",
+    }),
+  };
 }
 
 /** Kills every backend of the consumer (its pool names itself helios-analytics-consumer). */
@@ -32,7 +42,11 @@ async function countRows(): Promise<number> {
 test("retries with logged attempts while connections are killed and the database refuses them, then stores every message once", async () => {
   const topic = await createTopic("outage", 2);
   const env = kafkaEnv(topic);
-  const producing = produce(topic, Array.from({ length: TOTAL }, (_, i) => message(i)), 5_000);
+  const producing = produce(
+    topic,
+    Array.from({ length: TOTAL }, (_, i) => message(i)),
+    5_000,
+  );
   const consumer = spawnConsumer(bed.db.url, env);
   bed.processes.push(consumer);
   await consumer.waitForLine("a first batch saved", (l) => l.message === "Auction outcomes saved", 40_000);
@@ -51,10 +65,14 @@ test("retries with logged attempts while connections are killed and the database
   await terminateConsumerConnections();
   const outageStarted = Date.now();
   const retriedDuringOutage = () => retries(consumer.lines).filter((l) => Date.parse(l.timestamp as string) >= outageStarted);
-  await waitFor("3 retries while the database is down, one of them at least the third attempt of its batch", () => {
-    const during = retriedDuringOutage();
-    return during.length >= 3 && during.some((l) => (l.attempt as number) >= 3);
-  }, { timeoutMs: 40_000 });
+  await waitFor(
+    "3 retries while the database is down, one of them at least the third attempt of its batch",
+    () => {
+      const during = retriedDuringOutage();
+      return during.length >= 3 && during.some((l) => (l.attempt as number) >= 3);
+    },
+    { timeoutMs: 40_000 },
+  );
   const stillStored = await countRows(); // the test's own pool keeps its open connection
   await Bun.sleep(300);
   expect(await countRows()).toBe(stillStored);
@@ -65,7 +83,14 @@ test("retries with logged attempts while connections are killed and the database
   try {
     await waitForCommittedToEnd(env.KAFKA_CONSUMER_GROUP, topic, 60_000);
   } catch (error) {
-    console.error(consumer.lines.filter((l) => l.message !== "Auction outcomes saved").slice(-40).map((l) => JSON.stringify(l)).join("\n"), consumer.other.join("\n"));
+    console.error(
+      consumer.lines
+        .filter((l) => l.message !== "Auction outcomes saved")
+        .slice(-40)
+        .map((l) => JSON.stringify(l))
+        .join("\n"),
+      consumer.other.join("\n"),
+    );
     throw error;
   }
   consumer.proc.kill("SIGTERM");
@@ -95,5 +120,7 @@ test("retries with logged attempts while connections are killed and the database
   expect(stopped.total_messages).toBe((stopped.success_count as number) + (stopped.duplicate_count as number));
   const committed = await committedOffsets(env.KAFKA_CONSUMER_GROUP, topic);
   expect(Object.values(committed).reduce((sum, o) => sum + Number(o), 0)).toBe(TOTAL);
-  console.log(`db outage test: ${warned.length} retries logged (attempts up to ${Math.max(...attempts)}), outage ${outageMs} ms, ${stopped.duplicate_count} duplicates`);
+  console.log(
+    `db outage test: ${warned.length} retries logged (attempts up to ${Math.max(...attempts)}), outage ${outageMs} ms, ${stopped.duplicate_count} duplicates`,
+  );
 }, 120_000);

@@ -4,9 +4,9 @@
 // The kill points are random but seeded: the seed is printed, HELIOS_SIGKILL_SEED replays a run.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Kafka, logLevel, type Producer } from "kafkajs";
-import { BROKERS, committedOffsets, createTopic, endOffsets, waitForCommittedToEnd } from "../support/kafka";
-import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine } from "../support/consumer";
 import { seededRandom } from "../../src/simulate/generator";
+import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine } from "../support/consumer";
+import { BROKERS, committedOffsets, createTopic, endOffsets, waitForCommittedToEnd } from "../support/kafka";
 import { waitFor } from "../support/wait";
 
 const bed = consumerTestbed("consumer_sigkill");
@@ -118,12 +118,21 @@ test("kill -9 at random points, 4 times during one stream, then a restart: the t
     // Past the planned point, and after this process stored something itself: every kill hits a consumer at work.
     // Up to 2 minutes: a join can wait for the group's 60 s rebalance timeout (rebalanceTimeout in
     // src/ingest/kafka/batch-loop.ts) when a killed member was caught mid-rebalance, plus its 6 s session.
-    await waitFor(`${point} rows stored, some by consumer ${i + 1}, before killing it`, async () => {
-      if (productionFailure) throw new Error(`producing the stream failed after ${sent} messages: ${productionFailure}`);
-      return consumer.lines.some((l) => l.message === "Auction outcomes saved") && (await countRows()) >= point;
-    },
-    { timeoutMs: 120_000, intervalMs: 25 }).catch((error: Error) => {
-      const recent = [...consumer.lines.filter((l) => l.message !== "Auction outcomes saved").slice(-20).map((l) => JSON.stringify(l)), ...consumer.other.slice(-10)];
+    await waitFor(
+      `${point} rows stored, some by consumer ${i + 1}, before killing it`,
+      async () => {
+        if (productionFailure) throw new Error(`producing the stream failed after ${sent} messages: ${productionFailure}`);
+        return consumer.lines.some((l) => l.message === "Auction outcomes saved") && (await countRows()) >= point;
+      },
+      { timeoutMs: 120_000, intervalMs: 25 },
+    ).catch((error: Error) => {
+      const recent = [
+        ...consumer.lines
+          .filter((l) => l.message !== "Auction outcomes saved")
+          .slice(-20)
+          .map((l) => JSON.stringify(l)),
+        ...consumer.other.slice(-10),
+      ];
       throw new Error(`${error.message}; ${sent} of ${messages.length} messages produced; consumer ${i + 1} said:\n${recent.join("\n")}`);
     });
     await Bun.sleep(Math.floor(random() * 400));
@@ -144,7 +153,16 @@ test("kill -9 at random points, 4 times during one stream, then a restart: the t
   last.proc.kill("SIGTERM");
   const exitCode = await last.exited;
   if (exitCode !== 0) {
-    console.error(`last consumer exited ${exitCode}:`, [...last.lines.filter((l) => l.message !== "Auction outcomes saved").slice(-30).map((l) => JSON.stringify(l)), ...last.other].join("\n"));
+    console.error(
+      `last consumer exited ${exitCode}:`,
+      [
+        ...last.lines
+          .filter((l) => l.message !== "Auction outcomes saved")
+          .slice(-30)
+          .map((l) => JSON.stringify(l)),
+        ...last.other,
+      ].join("\n"),
+    );
   }
   expect(exitCode).toBe(0);
 
@@ -169,9 +187,7 @@ test("kill -9 at random points, 4 times during one stream, then a restart: the t
     select topic, "partition", "offset"::text as "offset", payload from dead_letters order by "partition", dead_letters."offset"`;
   const position = (p: { partition: number; offset: number | string }) => `${p.partition}:${p.offset}`;
   expect(letters.map((l) => ({ topic: l.topic, at: position(l), payload: Buffer.from(l.payload).toString() }))).toEqual(
-    [...invalid]
-      .sort((a, b) => a.partition - b.partition || a.offset - b.offset)
-      .map((m) => ({ topic, at: position(m), payload: m.value })),
+    [...invalid].sort((a, b) => a.partition - b.partition || a.offset - b.offset).map((m) => ({ topic, at: position(m), payload: m.value })),
   );
   expect(await committedOffsets(env.KAFKA_CONSUMER_GROUP, topic)).toEqual(await endOffsets(topic));
 

@@ -4,10 +4,10 @@
 // stopping it disturbs no other test; its log dir survives the restart as a real broker's does.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Admin, Producer } from "kafkajs";
+import { type ConsumerRoleProcess, kafkaEnv, type LogLine, spawnConsumer, stopLine } from "../support/consumer";
 import { createTestDatabase, type TestDatabase } from "../support/db";
-import { uniqueName, type TestMessage } from "../support/kafka";
-import { kafkaEnv, spawnConsumer, stopLine, type ConsumerRoleProcess, type LogLine } from "../support/consumer";
-import { startPrivateBroker, type PrivateBroker } from "../support/private-broker";
+import { type TestMessage, uniqueName } from "../support/kafka";
+import { type PrivateBroker, startPrivateBroker } from "../support/private-broker";
 import { waitFor } from "../support/wait";
 
 let db: TestDatabase;
@@ -40,7 +40,17 @@ const TOTAL = 48_000;
 
 function message(i: number): TestMessage {
   const id = `restart-${i}`;
-  return { key: id, value: JSON.stringify({ bid_request_id: id, user_id: `user-${i % 89}`, win_status: i % 2 === 0, bid_price: 0.5, win_price: i % 2 === 0 ? 0.5 : 0, timestamp: "2025-10-25T12:00:00Z" }) };
+  return {
+    key: id,
+    value: JSON.stringify({
+      bid_request_id: id,
+      user_id: `user-${i % 89}`,
+      win_status: i % 2 === 0,
+      bid_price: 0.5,
+      win_price: i % 2 === 0 ? 0.5 : 0,
+      timestamp: "2025-10-25T12:00:00Z",
+    }),
+  };
 }
 
 /** In chunks of 1,500 (under the broker's 1 MiB record batch limit), one after another. */
@@ -80,13 +90,19 @@ test("the broker stopped and restarted mid-ingest: the same consumer process rec
   const rowsAtStop = (await countRows()).count;
   expect(rowsAtStop).toBeLessThan(BEFORE_RESTART);
   // The consumer notices (its fetches and heartbeats fail) and keeps running; readiness says so.
-  await waitFor("the consumer to report the broker's absence", () =>
-    after(consumer.lines, stoppedAt).some((l) => (l.level === "ERROR" || l.level === "WARN") && String(l.message).startsWith("kafkajs: ")),
-  { timeoutMs: 40_000, intervalMs: 200 });
-  const unready = await waitFor("/readyz 503 while the broker is down", async () => {
-    const response = await fetch(`${health}/readyz`);
-    return response.status === 503 ? response.json() : undefined;
-  }, { timeoutMs: 40_000, intervalMs: 200 });
+  await waitFor(
+    "the consumer to report the broker's absence",
+    () => after(consumer.lines, stoppedAt).some((l) => (l.level === "ERROR" || l.level === "WARN") && String(l.message).startsWith("kafkajs: ")),
+    { timeoutMs: 40_000, intervalMs: 200 },
+  );
+  const unready = await waitFor(
+    "/readyz 503 while the broker is down",
+    async () => {
+      const response = await fetch(`${health}/readyz`);
+      return response.status === 503 ? response.json() : undefined;
+    },
+    { timeoutMs: 40_000, intervalMs: 200 },
+  );
   expect(unready.status).toBe("unavailable");
   expect((await fetch(`${health}/healthz`)).status).toBe(200);
   expect(consumer.proc.exitCode).toBeNull();
@@ -98,9 +114,18 @@ test("the broker stopped and restarted mid-ingest: the same consumer process rec
   // The rest of the stream arrives after the restart, through the same producer.
   await send(topic, BEFORE_RESTART, TOTAL);
   try {
-    await waitFor("the group to commit all messages", async () => (await committedTotal(env.KAFKA_CONSUMER_GROUP, topic)) === TOTAL, { timeoutMs: 120_000, intervalMs: 250 });
+    await waitFor("the group to commit all messages", async () => (await committedTotal(env.KAFKA_CONSUMER_GROUP, topic)) === TOTAL, {
+      timeoutMs: 120_000,
+      intervalMs: 250,
+    });
   } catch (error) {
-    console.error(after(consumer.lines, stoppedAt).filter((l) => l.message !== "Auction outcomes saved").slice(-40).map((l) => JSON.stringify(l)).join("\n"));
+    console.error(
+      after(consumer.lines, stoppedAt)
+        .filter((l) => l.message !== "Auction outcomes saved")
+        .slice(-40)
+        .map((l) => JSON.stringify(l))
+        .join("\n"),
+    );
     throw error;
   }
   await waitFor("/readyz 200 after the restart", async () => (await fetch(`${health}/readyz`)).status === 200, { timeoutMs: 30_000, intervalMs: 200 });

@@ -4,14 +4,14 @@
 // flips to 503 and back to 200, the same process serves 200s again without a restart, no 500 and
 // no request slower than its bound.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { createSql } from "../../src/db/client";
+import { join } from "node:path";
 import { loadConfig } from "../../src/config";
+import { createSql } from "../../src/db/client";
+import { type ApiProcess, startApiProcess } from "../support/api-process";
 import { insertOutcomes } from "../support/fixtures";
-import { startApiProcess, type ApiProcess } from "../support/api-process";
-import { spawnRole } from "../support/processes";
 import { freePort } from "../support/ports";
+import { spawnRole } from "../support/processes";
 import { ROOT } from "../support/project";
 
 setDefaultTimeout(120_000);
@@ -111,7 +111,11 @@ describe("PostgreSQL restarted under load", () => {
 
     const outage = samples.filter((s) => s.at > haltReturnedAt && s.at + s.ms < restartAt);
     const after = samples.filter((s) => s.at > readyAgainAt + 500);
-    const statuses = (list: Sample[]) => list.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s.status]: (acc[s.status] ?? 0) + 1 }), {});
+    const statuses = (list: Sample[]) => {
+      const counts: Record<number, number> = {};
+      for (const s of list) counts[s.status] = (counts[s.status] ?? 0) + 1;
+      return counts;
+    };
     const slowest = Math.max(...samples.map((s) => s.ms));
     const slowestOutage = Math.max(...outage.map((s) => s.ms));
     console.log(

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fc from "fast-check";
 import type { Sql } from "../../src/db/client";
+import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
-import { createTestDatabase, testConfig, type TestDatabase } from "../support/db";
 import { BASE, testApp } from "../support/http";
 
 setDefaultTimeout(60_000);
@@ -53,7 +53,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const kinds = Object.entries(statusCounts).map(([status, n]) => `${status}×${n}`).join(", ");
+  const kinds = Object.entries(statusCounts)
+    .map(([status, n]) => `${status}×${n}`)
+    .join(", ");
   console.log(`hostile-input: ${tried} generated requests tried (${kinds})`);
   await db.drop();
 });
@@ -61,27 +63,111 @@ afterAll(async () => {
 // ---- generators -------------------------------------------------------------------------------
 
 const BASE_PARAMS = [
-  "user_id", "site_domain", "win_status", "enriched", "min_price", "max_price", "currency", "from", "to",
-  "page", "page_size", "cursor", "ordering",
+  "user_id",
+  "site_domain",
+  "win_status",
+  "enriched",
+  "min_price",
+  "max_price",
+  "currency",
+  "from",
+  "to",
+  "page",
+  "page_size",
+  "cursor",
+  "ordering",
 ];
 
 const SQL_FRAGMENTS = [
-  "' OR 1=1 --", "; DROP TABLE auction_outcomes", "1); DELETE FROM auction_outcomes; --", "' UNION SELECT * FROM pg_shadow --",
-  "'; select pg_sleep(10); --", "$1", "\\x00", "${sql}", "1::bigint", "id desc; truncate dead_letters", "\"id\"", "-id,'",
+  "' OR 1=1 --",
+  "; DROP TABLE auction_outcomes",
+  "1); DELETE FROM auction_outcomes; --",
+  "' UNION SELECT * FROM pg_shadow --",
+  "'; select pg_sleep(10); --",
+  "$1",
+  "\\x00",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: one of the hostile strings, literally.
+  "${sql}",
+  "1::bigint",
+  "id desc; truncate dead_letters",
+  '"id"',
+  "-id,'",
 ];
 
 /** Raw text placed in the URL as is: broken escapes, NULs, invalid UTF-8, separators. */
 const RAW_GARBAGE = [
-  "%zz", "%", "%0", "%00", "%ff", "%c3%28", "%ed%a0%80", "%f4%90%80%80", "%2e%2e%2f", "..%2F..%2F", "&&&", "==", "=&=",
-  "+", "%2B", ";", "%0d%0aSet-Cookie:%20x=1", "%u0041", "%25", "%%", "a%00b", "%e2%80%ae",
+  "%zz",
+  "%",
+  "%0",
+  "%00",
+  "%ff",
+  "%c3%28",
+  "%ed%a0%80",
+  "%f4%90%80%80",
+  "%2e%2e%2f",
+  "..%2F..%2F",
+  "&&&",
+  "==",
+  "=&=",
+  "+",
+  "%2B",
+  ";",
+  "%0d%0aSet-Cookie:%20x=1",
+  "%u0041",
+  "%25",
+  "%%",
+  "a%00b",
+  "%e2%80%ae",
 ];
 
 const TEXT_VALUES = [
-  "true", "false", "TRUE", "yes", "no", "maybe", "1", "0", "-1", "", " ", "null", "undefined", "NaN", "Infinity", "-Infinity",
-  "-0", "1e308", "1e-400", "1e9999", "0x10", "0.000001", "999999999999999999999999999999", "9223372036854775808",
-  "2025-10-25", "2025-13-45", "2025-02-30", "0000-01-01", "9999-12-31T23:59:59.9999999Z", "2025-10-25T25:00:00Z",
-  "+275760-09-13", "2025-10-25T12:00:00+99:00", "usd", "EURO", "€", "-timestamp", "timestamp,-id", "--id", ",,",
-  "win_price,win_price", "-", "id;drop", "__proto__", "constructor", "[]", "{}", "[object Object]",
+  "true",
+  "false",
+  "TRUE",
+  "yes",
+  "no",
+  "maybe",
+  "1",
+  "0",
+  "-1",
+  "",
+  " ",
+  "null",
+  "undefined",
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "-0",
+  "1e308",
+  "1e-400",
+  "1e9999",
+  "0x10",
+  "0.000001",
+  "999999999999999999999999999999",
+  "9223372036854775808",
+  "2025-10-25",
+  "2025-13-45",
+  "2025-02-30",
+  "0000-01-01",
+  "9999-12-31T23:59:59.9999999Z",
+  "2025-10-25T25:00:00Z",
+  "+275760-09-13",
+  "2025-10-25T12:00:00+99:00",
+  "usd",
+  "EURO",
+  "€",
+  "-timestamp",
+  "timestamp,-id",
+  "--id",
+  ",,",
+  "win_price,win_price",
+  "-",
+  "id;drop",
+  "__proto__",
+  "constructor",
+  "[]",
+  "{}",
+  "[object Object]",
 ];
 
 const encode = (text: string) => encodeURIComponent(text);
@@ -95,7 +181,13 @@ const anyValue: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: fc.integer().map(String) },
   { weight: 1, arbitrary: fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map(String) },
   { weight: 1, arbitrary: fc.double().map(String).map(encode) },
-  { weight: 1, arbitrary: fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? "Invalid Date" : d.toISOString())).map(encode) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .date({ noInvalidDate: false })
+      .map((d) => (Number.isNaN(d.getTime()) ? "Invalid Date" : d.toISOString()))
+      .map(encode),
+  },
   // Huge: past what any field accepts, sometimes past the URL bound (then 414).
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom("9", "a", "%00", "é", "'"), fc.integer({ min: 256, max: 6_000 })).map(([c, n]) => encode(c).repeat(n)) },
 );
@@ -112,9 +204,35 @@ const pair = fc.tuple(anyName, anyValue, fc.constantFrom("=", "=", "=", "", "=="
 const queryString = fc.array(pair, { minLength: 0, maxLength: 8 }).map((pairs) => (pairs.length === 0 ? "" : `?${pairs.join("&")}`));
 
 const HOSTILE_IDS = [
-  "-1", "0", "00", "01", "1e9999", "1.5", "NaN", "Infinity", "..", "../", "%2e%2e%2f", "..%2F..%2Fetc%2Fpasswd", "%00", "%zz",
-  "9223372036854775807", "9223372036854775808", "99999999999999999999999", "999999999999999999", " 1", "1 ", "%201",
-  "1;DROP TABLE auction_outcomes", "1'%20OR%20'1'='1", "winners", "stats", "daily_stats", "%E2%80%AE", "0x1", "+1",
+  "-1",
+  "0",
+  "00",
+  "01",
+  "1e9999",
+  "1.5",
+  "NaN",
+  "Infinity",
+  "..",
+  "../",
+  "%2e%2e%2f",
+  "..%2F..%2Fetc%2Fpasswd",
+  "%00",
+  "%zz",
+  "9223372036854775807",
+  "9223372036854775808",
+  "99999999999999999999999",
+  "999999999999999999",
+  " 1",
+  "1 ",
+  "%201",
+  "1;DROP TABLE auction_outcomes",
+  "1'%20OR%20'1'='1",
+  "winners",
+  "stats",
+  "daily_stats",
+  "%E2%80%AE",
+  "0x1",
+  "+1",
 ];
 
 const pathId: fc.Arbitrary<string> = fc.oneof(
@@ -126,8 +244,9 @@ const pathId: fc.Arbitrary<string> = fc.oneof(
 
 /** Read from the app itself, so a route or parameter added later is attacked without editing this file. */
 async function discoverEndpoints(api: ReturnType<typeof testApp>): Promise<void> {
-  const paths = [...new Set(api.app.routes.filter((route) => route.method === "GET" && route.path.startsWith("/api")).map((route) => route.path))]
-    .map((path) => path.replace(":id", String(ids[0])));
+  const paths = [...new Set(api.app.routes.filter((route) => route.method === "GET" && route.path.startsWith("/api")).map((route) => route.path))].map((path) =>
+    path.replace(":id", String(ids[0])),
+  );
   expect(paths).toContain("/api/outcomes/");
   endpoints = [...paths, ...paths.map((path) => (path.endsWith("/") ? path.slice(0, -1) : `${path}/`))];
   const doc = (await api.get("/swagger/json")).body as { paths: Record<string, { get?: { parameters?: { in: string; name: string }[] } }> };
@@ -150,8 +269,16 @@ const twoDigits = fc.integer({ min: 0, max: 99 }).map((n) => String(n).padStart(
 const cursorValue = {
   // The shape decodeCursor checks, with impossible calendar values and the edges of the range.
   timestamp: fc.oneof(
-    fc.constantFrom("2025-13-45 12:00:00+00", "2025-02-30 24:60:61+00", "0000-00-00 00:00:00+00", "9999-12-31 23:59:59.999999+00", "2025-10-25 12:00:00.123456+00", "0001-01-01 00:00:00+00"),
-    fc.tuple(fc.integer({ min: 0, max: 9999 }), twoDigits, twoDigits, twoDigits, twoDigits, twoDigits)
+    fc.constantFrom(
+      "2025-13-45 12:00:00+00",
+      "2025-02-30 24:60:61+00",
+      "0000-00-00 00:00:00+00",
+      "9999-12-31 23:59:59.999999+00",
+      "2025-10-25 12:00:00.123456+00",
+      "0001-01-01 00:00:00+00",
+    ),
+    fc
+      .tuple(fc.integer({ min: 0, max: 9999 }), twoDigits, twoDigits, twoDigits, twoDigits, twoDigits)
       .map(([y, mo, d, h, mi, se]) => `${String(y).padStart(4, "0")}-${mo}-${d} ${h}:${mi}:${se}+00`),
   ),
   numeric: fc.oneof(
@@ -180,7 +307,7 @@ const forgedCursor: fc.Arbitrary<{ ordering: string; cursor: string }> = fc
     ),
   )
   .map(([ordering, recorded, values, forward, form]) => {
-    const json = form === "array" ? JSON.stringify([recorded, values, forward]) : form === "object" ? JSON.stringify({ recorded, values }) : "[\"";
+    const json = form === "array" ? JSON.stringify([recorded, values, forward]) : form === "object" ? JSON.stringify({ recorded, values }) : '["';
     return { ordering, cursor: Buffer.from(json).toString("base64url") };
   });
 
@@ -231,14 +358,22 @@ describe("what the generators found (fixed), kept as plain examples", () => {
     const api = testApp(db.config, db.sql);
     const { status, body } = await api.get("/api/outcomes/winners/?user_id=a%00b");
     expect(status).toBe(400);
-    expect(body).toEqual({ detail: "Invalid query parameter: user_id.", errors: { user_id: ['"a\\u0000b" is not valid: expected text without NUL characters (%00).'] } });
+    expect(body).toEqual({
+      detail: "Invalid query parameter: user_id.",
+      errors: { user_id: ['"a\\u0000b" is not valid: expected text without NUL characters (%00).'] },
+    });
     expect((await api.get("/api/outcomes/daily_stats/?site_domain=%00")).status).toBe(400);
   });
 
   test("a forged cursor with an impossible date or an id past bigint is a 400, not a database error", async () => {
     const api = testApp(db.config, db.sql);
     const cursor = (values: string[], ordering = "-timestamp,-id") => Buffer.from(JSON.stringify([ordering, values, 1])).toString("base64url");
-    for (const values of [["0000-00-00 00:00:00+00", "1"], ["2025-02-30 12:00:00+00", "1"], ["2025-10-25 24:00:00+00", "1"], ["2025-10-25 12:00:00+00", "9223372036854775808"]]) {
+    for (const values of [
+      ["0000-00-00 00:00:00+00", "1"],
+      ["2025-02-30 12:00:00+00", "1"],
+      ["2025-10-25 24:00:00+00", "1"],
+      ["2025-10-25 12:00:00+00", "9223372036854775808"],
+    ]) {
       const { status, body } = await api.get(`/api/outcomes/?cursor=${cursor(values)}`);
       expect({ values, status, detail: body.detail }).toEqual({ values, status: 400, detail: "Invalid query parameter: cursor." });
     }
@@ -284,13 +419,9 @@ describe("hostile input", () => {
 
   test("forged keyset cursors are refused 400 (or served 200), never a database error", async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom("/api/outcomes/", "/api/outcomes/winners/"),
-        forgedCursor,
-        async (path, { ordering, cursor }) => {
-          await check(api.app, `${path}?cursor=${cursor}&ordering=${ordering}`, { allowed: [200, 400] });
-        },
-      ),
+      fc.asyncProperty(fc.constantFrom("/api/outcomes/", "/api/outcomes/winners/"), forgedCursor, async (path, { ordering, cursor }) => {
+        await check(api.app, `${path}?cursor=${cursor}&ordering=${ordering}`, { allowed: [200, 400] });
+      }),
       { numRuns: RUNS.cursors },
     );
   });

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createSql, type Sql } from "../../src/db/client";
 import { InflightGate, isDatabaseBound, requestTargetLength } from "../../src/http/limits";
+import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
-import { createTestDatabase, testConfig, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
 import { waitFor } from "../support/wait";
 
@@ -91,11 +91,16 @@ describe("in-flight gate", () => {
     let waiting: ReturnType<typeof api.get>[] = [];
     await whileLocked(async () => {
       waiting = [api.get("/api/outcomes/"), api.get("/api/outcomes/winners/")];
-      await waitFor("two requests waiting on the lock", async () => ((await lockWaiters("helios-limits-gate")) >= 2 ? true : undefined), { timeoutMs: 10_000, intervalMs: 20 });
+      await waitFor("two requests waiting on the lock", async () => ((await lockWaiters("helios-limits-gate")) >= 2 ? true : undefined), {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+      });
       const { result, ms } = await timed(() => api.get(`/api/outcomes/${someId}/`));
       expect(result.status).toBe(503);
       expect(result.headers.get("retry-after")).toBe("1");
-      expect(result.body).toEqual({ detail: "The API is busy: its limit of 2 requests waiting on the database (API_MAX_INFLIGHT) is reached; try again shortly." });
+      expect(result.body).toEqual({
+        detail: "The API is busy: its limit of 2 requests waiting on the database (API_MAX_INFLIGHT) is reached; try again shortly.",
+      });
       expect(ms).toBeLessThan(200);
       // Probes are not behind the gate: readiness reports the database, not the queue.
       expect((await api.get("/healthz")).status).toBe(200);
@@ -136,9 +141,14 @@ describe("in-flight gate", () => {
       expect(ms).toBeGreaterThanOrEqual(290);
       expect(ms).toBeLessThan(2_000);
       // The abandoned query still waits on the pool: its place is not handed out again.
-      expect((await api.get("/api/outcomes/stats/")).body.detail).toBe("The API is busy: its limit of 1 requests waiting on the database (API_MAX_INFLIGHT) is reached; try again shortly.");
+      expect((await api.get("/api/outcomes/stats/")).body.detail).toBe(
+        "The API is busy: its limit of 1 requests waiting on the database (API_MAX_INFLIGHT) is reached; try again shortly.",
+      );
     });
-    await waitFor("the abandoned request to give its place back", async () => ((await api.get("/api/outcomes/")).status === 200 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+    await waitFor("the abandoned request to give its place back", async () => ((await api.get("/api/outcomes/")).status === 200 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
   });
 
   test("counts only database-bound paths and never goes above its bound", () => {
@@ -155,4 +165,3 @@ describe("in-flight gate", () => {
     expect(requestTargetLength("https://a-very-long-host-name.example.com:8443/")).toBe(1);
   });
 });
-

@@ -1,15 +1,15 @@
 // The doors: optional bearer tokens (constant-time), open probes, docs and metrics open or not,
 // CORS as django-cors-headers answered it, security headers on every kind of response, long URLs.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, spyOn, test } from "bun:test";
-import { createHash } from "node:crypto";
 import * as crypto from "node:crypto";
+import { createHash } from "node:crypto";
 import { ConfigError, loadConfig } from "../../src/config";
 import { createSql } from "../../src/db/client";
 import { tokenMatcher } from "../../src/http/security";
-import { insertOutcomes } from "../support/fixtures";
-import { createTestDatabase, testConfig, type TestDatabase } from "../support/db";
-import { BASE, testApp } from "../support/http";
 import { startApiProcess } from "../support/api-process";
+import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
+import { insertOutcomes } from "../support/fixtures";
+import { BASE, testApp } from "../support/http";
 
 setDefaultTimeout(30_000);
 
@@ -36,8 +36,17 @@ const apiWith = (env: Record<string, string> = {}) => testApp(testConfig(db.url,
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 /** Every route of the API, both slash forms where the router has them. */
 const API_PATHS = () => [
-  "/api/", "/api", "/api/outcomes/", "/api/outcomes", "/api/outcomes/winners/", "/api/outcomes/stats/",
-  "/api/outcomes/daily_stats/", `/api/outcomes/${someId}/`, `/api/outcomes/${someId}`, "/api/dead_letters/", "/api/dead_letters",
+  "/api/",
+  "/api",
+  "/api/outcomes/",
+  "/api/outcomes",
+  "/api/outcomes/winners/",
+  "/api/outcomes/stats/",
+  "/api/outcomes/daily_stats/",
+  `/api/outcomes/${someId}/`,
+  `/api/outcomes/${someId}`,
+  "/api/dead_letters/",
+  "/api/dead_letters",
 ];
 
 describe("configuration of the doors", () => {
@@ -102,7 +111,12 @@ describe("with API_TOKENS", () => {
   test("every /api/ route refuses a request without a token: 401, WWW-Authenticate, JSON body", async () => {
     for (const path of API_PATHS()) {
       const { status, headers, body } = await api().get(path);
-      expect({ path, status, body, challenge: headers.get("www-authenticate") }).toEqual({ path, status: 401, body: NOT_PROVIDED, challenge: WWW_AUTHENTICATE });
+      expect({ path, status, body, challenge: headers.get("www-authenticate") }).toEqual({
+        path,
+        status: 401,
+        body: NOT_PROVIDED,
+        challenge: WWW_AUTHENTICATE,
+      });
       expect(headers.get("content-type")).toStartWith("application/json");
     }
   });
@@ -129,9 +143,7 @@ describe("with API_TOKENS", () => {
   });
 
   test("says the token is invalid for near misses: one character off, a prefix, an extension, another case, two tokens", async () => {
-    const nearMisses = [
-      TOKEN_A.slice(0, -1) + "0", TOKEN_A.slice(0, -1), TOKEN_A + "0", TOKEN_A.toUpperCase(), `${TOKEN_A},${TOKEN_B}`, "x".repeat(4000),
-    ];
+    const nearMisses = [`${TOKEN_A.slice(0, -1)}0`, TOKEN_A.slice(0, -1), `${TOKEN_A}0`, TOKEN_A.toUpperCase(), `${TOKEN_A},${TOKEN_B}`, "x".repeat(4000)];
     for (const token of nearMisses) {
       const { status, headers, body } = await api().get("/api/outcomes/", bearer(token));
       expect({ status, body, challenge: headers.get("www-authenticate") }).toEqual({ status: 401, body: INVALID, challenge: WWW_AUTHENTICATE });
@@ -190,9 +202,18 @@ describe("with API_TOKENS", () => {
 
   test("denies by default: the root, unknown paths and odd spellings of /api/ need the token too", async () => {
     const spellings = [
-      "/", "/nope", "/API/outcomes/", "//api/outcomes/", "/%61pi/outcomes/", "/api%2Foutcomes/",
-      "/console/../api/outcomes/", "/console/%2e%2e/api/outcomes/", "/console/..%2Fapi/outcomes/", "/healthz/../api/outcomes/",
-      "/console%2F..%2Fapi/outcomes/", "/metrics/../api/outcomes/",
+      "/",
+      "/nope",
+      "/API/outcomes/",
+      "//api/outcomes/",
+      "/%61pi/outcomes/",
+      "/api%2Foutcomes/",
+      "/console/../api/outcomes/",
+      "/console/%2e%2e/api/outcomes/",
+      "/console/..%2Fapi/outcomes/",
+      "/healthz/../api/outcomes/",
+      "/console%2F..%2Fapi/outcomes/",
+      "/metrics/../api/outcomes/",
     ];
     for (const path of spellings) {
       const { status, text } = await api().get(path);
@@ -207,7 +228,10 @@ describe("startup", () => {
   const WARNING = "API_TOKENS is not set: /api/ is open to anyone who can reach this port, as the original service was";
 
   test("the api role logs one WARN line when API_TOKENS is unset, and none when it is set", async () => {
-    for (const [tokens, expected] of [["", [WARNING]], [TOKEN_A, []]] as const) {
+    for (const [tokens, expected] of [
+      ["", [WARNING]],
+      [TOKEN_A, []],
+    ] as const) {
       const api = await startApiProcess({ DATABASE_URL: db.url, LOG_LEVEL: "INFO", API_TOKENS: tokens });
       expect(await api.stop()).toBe(0);
       expect(api.lines.filter((line) => line.level === "WARN").map((line) => line.message)).toEqual([...expected]);
@@ -259,7 +283,10 @@ describe("CORS", () => {
 
   test("answers a preflight from an origin not allowed without any allow header", async () => {
     const { app } = apiWith({ API_TOKENS: TOKEN_A });
-    const response = await handle(app, "/api/outcomes/", { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "GET" } });
+    const response = await handle(app, "/api/outcomes/", {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "GET" },
+    });
     expect(response.status).toBe(200);
     for (const name of ["access-control-allow-origin", "access-control-allow-methods", "access-control-allow-headers"]) {
       expect(response.headers.get(name)).toBeNull();
@@ -299,8 +326,16 @@ describe("security headers", () => {
       expect({ label, ...headersOf(response.headers, Object.keys(API_HEADERS)) }).toEqual({ label, ...API_HEADERS });
     }
     expect(statuses).toEqual({
-      "list 200": 200, "bad parameter 400": 400, "unknown id 404": 404, "unknown path 404": 404, "too long 414": 414,
-      "refused Host 400": 400, "no token 401": 401, healthz: 200, readyz: 200, metrics: 200,
+      "list 200": 200,
+      "bad parameter 400": 400,
+      "unknown id 404": 404,
+      "unknown path 404": 404,
+      "too long 414": 414,
+      "refused Host 400": 400,
+      "no token 401": 401,
+      healthz: 200,
+      readyz: 200,
+      metrics: 200,
     });
   });
 
@@ -333,12 +368,17 @@ describe("security headers", () => {
     const page = (await api.get("/swagger")).text;
     const urls = [...page.matchAll(/(?:src|href)="(\/swagger\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     expect(urls.map((url) => url.replace(/\?v=.*/, ""))).toEqual([
-      "/swagger/assets/swagger-ui.css", "/swagger/assets/swagger-ui-bundle.js", "/swagger/assets/swagger-init.js",
+      "/swagger/assets/swagger-ui.css",
+      "/swagger/assets/swagger-ui-bundle.js",
+      "/swagger/assets/swagger-init.js",
     ]);
     for (const url of urls) {
       const { status, headers, text } = await api.get(url);
       expect({ url, status, cache: headers.get("cache-control"), nosniff: headers.get("x-content-type-options") }).toEqual({
-        url, status: 200, cache: "public, max-age=31536000, immutable", nosniff: "nosniff",
+        url,
+        status: 200,
+        cache: "public, max-age=31536000, immutable",
+        nosniff: "nosniff",
       });
       expect(text.length).toBeGreaterThan(100);
     }

@@ -5,16 +5,24 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import { type BrowserContext, chromium } from "playwright-core";
 import { createApp } from "../../src/app";
 import { createLogger } from "../../src/log";
+import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
-import { createTestDatabase, testConfig, type TestDatabase } from "../support/db";
 
 setDefaultTimeout(60_000);
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 let db: TestDatabase;
 let server: ReturnType<typeof Bun.serve>;
@@ -73,6 +81,7 @@ describe("Swagger UI in a browser", () => {
     await stats.locator("button.execute").click();
     const status = stats.locator(".live-responses-table .response .response-col_status");
     await status.first().waitFor({ timeout: 10_000 });
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the text as rendered, not a DOM property.
     expect((await status.first().innerText()).trim()).toBe("200");
 
     await page.close();

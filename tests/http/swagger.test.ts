@@ -1,8 +1,8 @@
 // /swagger and /swagger/json: every route, parameter, response body and error body, described
 // from the same TypeBox schemas that validate and render.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { insertOutcomes } from "../support/fixtures";
 import { createTestDatabase, type TestDatabase } from "../support/db";
+import { insertOutcomes } from "../support/fixtures";
 import { testApp } from "../support/http";
 
 setDefaultTimeout(30_000);
@@ -26,8 +26,22 @@ afterAll(async () => {
 const FILTERS = ["user_id", "site_domain", "win_status", "enriched", "min_price", "max_price", "currency", "from", "to"];
 const LIST_PARAMS = [...FILTERS, "search", "page", "page_size", "cursor", "ordering"];
 const RECORD_FIELDS = [
-  "id", "bid_id", "user_id", "site_domain", "win_status", "win_price", "bid_price", "currency", "enriched",
-  "timestamp", "auction_timestamp", "user_interests", "is_winner", "profit_margin", "created_at", "updated_at",
+  "id",
+  "bid_id",
+  "user_id",
+  "site_domain",
+  "win_status",
+  "win_price",
+  "bid_price",
+  "currency",
+  "enriched",
+  "timestamp",
+  "auction_timestamp",
+  "user_interests",
+  "is_winner",
+  "profit_margin",
+  "created_at",
+  "updated_at",
 ];
 const STATS_FIELDS = ["total_outcomes", "total_wins", "total_losses", "total_revenue", "average_win_price", "average_bid_price", "enriched_count", "win_rate"];
 
@@ -69,9 +83,18 @@ describe("/swagger/json", () => {
   test("lists every route once, in the original's trailing-slash form, and not itself", () => {
     for (const [path] of ROUTES) expect(Object.keys(doc.paths)).toContain(path);
     expect(Object.keys(doc.paths).filter((path) => path.startsWith("/swagger"))).toEqual([]);
-    expect(Object.keys(doc.paths).filter((path) => path.startsWith("/api/outcomes")).sort()).toEqual([
-      "/api/outcomes/", "/api/outcomes/daily_stats/", "/api/outcomes/stats/", "/api/outcomes/timeseries/", "/api/outcomes/top/",
-      "/api/outcomes/winners/", "/api/outcomes/{id}/",
+    expect(
+      Object.keys(doc.paths)
+        .filter((path) => path.startsWith("/api/outcomes"))
+        .sort(),
+    ).toEqual([
+      "/api/outcomes/",
+      "/api/outcomes/daily_stats/",
+      "/api/outcomes/stats/",
+      "/api/outcomes/timeseries/",
+      "/api/outcomes/top/",
+      "/api/outcomes/winners/",
+      "/api/outcomes/{id}/",
     ]);
   });
 

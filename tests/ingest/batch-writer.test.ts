@@ -2,8 +2,8 @@
 // dead letters kept once, poison rows isolated, non-data failures left to the caller.
 import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createSql } from "../../src/db/client";
-import { writeBatch, type MessageSource, type PendingRow, type Rejection } from "../../src/ingest/batch-writer";
-import { parseOutcomeMessage, type OutcomeInsert } from "../../src/outcomes/outcome.mapping";
+import { type MessageSource, type PendingRow, type Rejection, writeBatch } from "../../src/ingest/batch-writer";
+import { type OutcomeInsert, parseOutcomeMessage } from "../../src/outcomes/outcome.mapping";
 import { createTestDatabase, emptyIngestTables, type TestDatabase } from "../support/db";
 
 setDefaultTimeout(30_000);
@@ -23,7 +23,13 @@ afterAll(async () => {
 const encoder = new TextEncoder();
 
 function source(offset: number, payload: string | null = null, key: string | null = null): MessageSource {
-  return { topic: "outcomes-test", partition: 2, offset: String(offset), key: key === null ? null : encoder.encode(key), payload: payload === null ? null : encoder.encode(payload) };
+  return {
+    topic: "outcomes-test",
+    partition: 2,
+    offset: String(offset),
+    key: key === null ? null : encoder.encode(key),
+    payload: payload === null ? null : encoder.encode(payload),
+  };
 }
 
 function pending(offset: number, message: Record<string, unknown>): PendingRow {
@@ -93,7 +99,11 @@ describe("writeBatch", () => {
   test("counts a bid_id already stored, or repeated in the batch, as a duplicate and keeps the first", async () => {
     await writeBatch(db.sql, { rows: [pending(0, message("d-1", { user_id: "first" }))], rejections: [] });
     const result = await writeBatch(db.sql, {
-      rows: [pending(1, message("d-1", { user_id: "second" })), pending(2, message("d-2", { user_id: "first" })), pending(3, message("d-2", { user_id: "second" }))],
+      rows: [
+        pending(1, message("d-1", { user_id: "second" })),
+        pending(2, message("d-2", { user_id: "first" })),
+        pending(3, message("d-2", { user_id: "second" })),
+      ],
       rejections: [],
     });
     expect(result).toMatchObject({ inserted: 1, duplicates: 2, deadLettered: 0, insertedBidIds: ["d-2"] });
@@ -107,13 +117,23 @@ describe("writeBatch", () => {
     const payload = new Uint8Array([0x7b, 0xff, 0x00, 0x7d]);
     const rejection: Rejection = { source: { ...source(41), key: encoder.encode("k-1"), payload }, reason: "value is not valid UTF-8" };
     const tombstone: Rejection = { source: source(42), reason: "message has no value (a tombstone or an empty record)" };
-    expect(await writeBatch(db.sql, { rows: [pending(40, message("ok-1"))], rejections: [rejection, tombstone] })).toMatchObject({ inserted: 1, deadLettered: 2 });
+    expect(await writeBatch(db.sql, { rows: [pending(40, message("ok-1"))], rejections: [rejection, tombstone] })).toMatchObject({
+      inserted: 1,
+      deadLettered: 2,
+    });
     // The same bad messages delivered again: counted again, stored once.
     expect(await writeBatch(db.sql, { rows: [], rejections: [rejection, tombstone] })).toMatchObject({ inserted: 0, deadLettered: 2 });
     const letters = await db.sql<{ topic: string; partition: number; offset: string; message_key: Buffer | null; payload: Buffer | null; reason: string }[]>`
       select topic, "partition", "offset", message_key, payload, reason from dead_letters order by "offset"`;
     expect(letters.map((l) => ({ ...l, message_key: l.message_key && [...l.message_key], payload: l.payload && [...l.payload] }))).toEqual([
-      { topic: "outcomes-test", partition: 2, offset: "41", message_key: [...encoder.encode("k-1")], payload: [0x7b, 0xff, 0x00, 0x7d], reason: "value is not valid UTF-8" },
+      {
+        topic: "outcomes-test",
+        partition: 2,
+        offset: "41",
+        message_key: [...encoder.encode("k-1")],
+        payload: [0x7b, 0xff, 0x00, 0x7d],
+        reason: "value is not valid UTF-8",
+      },
       { topic: "outcomes-test", partition: 2, offset: "42", message_key: null, payload: null, reason: "message has no value (a tombstone or an empty record)" },
     ]);
   });
@@ -134,7 +154,8 @@ describe("writeBatch", () => {
       expect(letters.map((l) => l.offset)).toEqual(["3", "777", "5000"]);
       expect(letters[0]!.reason).toBe(
         'database refused the row: new row for relation "auction_outcomes" violates check constraint "test_no_bad_user" (Failing row contains ' +
-          letters[0]!.reason.split("(Failing row contains ")[1]!.split(") [SQLSTATE")[0] + ") [SQLSTATE 23514]",
+          letters[0]!.reason.split("(Failing row contains ")[1]!.split(") [SQLSTATE")[0] +
+          ") [SQLSTATE 23514]",
       );
       expect(JSON.parse(Buffer.from(letters[1]!.payload).toString()).user_id).toBe("bad-777");
     } finally {
@@ -165,8 +186,19 @@ describe("writeBatch", () => {
 describe("writeBatch row shape", () => {
   test("takes the rows of any source: the mapping's OutcomeInsert plus a source position", () => {
     const insert: OutcomeInsert = pending(0, message("shape")).row;
-    expect(Object.keys(insert).sort()).toEqual(
-      ["auction_timestamp", "bid_id", "bid_price", "currency", "enriched", "raw_data", "site_domain", "timestamp", "user_id", "user_interests", "win_price", "win_status"],
-    );
+    expect(Object.keys(insert).sort()).toEqual([
+      "auction_timestamp",
+      "bid_id",
+      "bid_price",
+      "currency",
+      "enriched",
+      "raw_data",
+      "site_domain",
+      "timestamp",
+      "user_id",
+      "user_interests",
+      "win_price",
+      "win_status",
+    ]);
   });
 });

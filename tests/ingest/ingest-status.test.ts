@@ -16,7 +16,15 @@ describe("GET /api/ingest/status/", () => {
     const outcome = (bid: string, age: string) => db.sql`
       insert into auction_outcomes (bid_id, user_id, win_status, "timestamp", raw_data, created_at)
       values (${bid}, 'u', false, '2025-10-25T00:00:00Z', '{}', now() - ${age}::interval)`;
-    for (const [bid, age] of [["a1", "5 seconds"], ["a2", "20 seconds"], ["a3", "30 seconds"], ["b1", "2 minutes"], ["b2", "4 minutes"], ["c1", "10 minutes"], ["c2", "2 days"]] as const) {
+    for (const [bid, age] of [
+      ["a1", "5 seconds"],
+      ["a2", "20 seconds"],
+      ["a3", "30 seconds"],
+      ["b1", "2 minutes"],
+      ["b2", "4 minutes"],
+      ["c1", "10 minutes"],
+      ["c2", "2 days"],
+    ] as const) {
       await outcome(bid, age);
     }
     const letter = (offset: number, receivedAt: string) => db.sql`

@@ -9,10 +9,20 @@ import { retryDelayMs } from "../../src/ingest/retry";
 
 describe("toBatchInput", () => {
   const kafkaMessage = (offset: string, value: string | null, key: string | null = null): KafkaMessage =>
-    ({ offset, key: key === null ? null : Buffer.from(key), value: value === null ? null : Buffer.from(value), timestamp: "0", attributes: 0, headers: {} }) as KafkaMessage;
+    ({
+      offset,
+      key: key === null ? null : Buffer.from(key),
+      value: value === null ? null : Buffer.from(value),
+      timestamp: "0",
+      attributes: 0,
+      headers: {},
+    }) as KafkaMessage;
 
   test("splits messages into rows and rejections, each with its source position and bytes", () => {
-    const input = toBatchInput(kafkaSources("t", 3, [kafkaMessage("7", '{"bid_id":"b-1"}', "b-1"), kafkaMessage("8", "oops"), kafkaMessage("9", null, "gone")]), "2025-10-25T00:00:00Z");
+    const input = toBatchInput(
+      kafkaSources("t", 3, [kafkaMessage("7", '{"bid_id":"b-1"}', "b-1"), kafkaMessage("8", "oops"), kafkaMessage("9", null, "gone")]),
+      "2025-10-25T00:00:00Z",
+    );
     expect(input.rows).toHaveLength(1);
     expect(input.rows[0]!.row.bid_id).toBe("b-1");
     expect(input.rows[0]!.source).toMatchObject({ topic: "t", partition: 3, offset: "7" });

@@ -1,9 +1,9 @@
 // Aggregate answers kept in the API's memory: served again while nothing changed, dropped by the
 // notification of a committed change (migration 006 → change feed), bypassed while the feed is deaf.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startChangeFeed, type ChangeFeed } from "../../src/db/change-feed";
+import { type ChangeFeed, startChangeFeed } from "../../src/db/change-feed";
+import { createTestDatabase, quietLog, type TestDatabase, testConfig } from "../support/db";
 import { insertGeneratedOutcomes, insertOutcomes } from "../support/fixtures";
-import { createTestDatabase, quietLog, testConfig, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
 import { parseMetrics, total } from "../support/metrics";
 
@@ -90,8 +90,7 @@ describe("aggregate answers cached until the data changes", () => {
     expect(list!.body.count).toBe(before[1]!.body.count + 3);
     expect(winners!.body.count).toBe(before[2]!.body.count + 3);
     expect(series!.body.results[0].outcomes).toBe(before[3]!.body.results[0].outcomes + 3);
-    const generated = (body: { results: { key: string; outcomes: number }[] }) =>
-      body.results.find((r) => r.key === "generated.example")!.outcomes;
+    const generated = (body: { results: { key: string; outcomes: number }[] }) => body.results.find((r) => r.key === "generated.example")!.outcomes;
     expect(generated(top!.body)).toBe(generated(before[4]!.body) + 3);
   });
 
@@ -104,11 +103,14 @@ describe("aggregate answers cached until the data changes", () => {
       select 'cache-dup-' || i, 'cache-dup', false, 1, 'USD', false, now(), '{}'::jsonb from generate_series(1, 2) i
       on conflict (bid_id) do nothing`;
     expect(await notificationsFrom(duplicates)).toBe(0);
-    const rolledBack = () => db.sql.begin(async (tx) => {
-      await tx`insert into auction_outcomes (bid_id, user_id, win_status, bid_price, currency, enriched, "timestamp", raw_data)
+    const rolledBack = () =>
+      db.sql
+        .begin(async (tx) => {
+          await tx`insert into auction_outcomes (bid_id, user_id, win_status, bid_price, currency, enriched, "timestamp", raw_data)
                values ('cache-rollback', 'cache-rollback', false, 1, 'USD', false, now(), '{}'::jsonb)`;
-      throw new Error("roll back");
-    }).catch(() => {});
+          throw new Error("roll back");
+        })
+        .catch(() => {});
     expect(await notificationsFrom(rolledBack)).toBe(0);
     const update = () => db.sql`update auction_outcomes set currency = currency where user_id = 'cache-dup'`;
     expect(await notificationsFrom(update)).toBe(1);

@@ -14,12 +14,17 @@ function harness(options: { ttlMs?: number; maxWeight?: number; maxEntries?: num
     onLookup: (outcome) => lookups.push(outcome),
   });
   let queries = 0;
-  const query = <T>(value: T) => () => {
-    queries++;
-    return Promise.resolve(value);
-  };
+  const query =
+    <T>(value: T) =>
+    () => {
+      queries++;
+      return Promise.resolve(value);
+    };
   return {
-    signal, cache, lookups, query,
+    signal,
+    cache,
+    lookups,
+    query,
     get queries() {
       return queries;
     },

@@ -1,7 +1,7 @@
 // GET /api/outcomes/{id}/: the full record with raw_data, and 404 for anything that is not one.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { insertOutcomes, type StoredOutcome } from "../support/fixtures";
 import { createTestDatabase, type TestDatabase } from "../support/db";
+import { insertOutcomes, type StoredOutcome } from "../support/fixtures";
 import { testApp } from "../support/http";
 
 setDefaultTimeout(30_000);

@@ -1,8 +1,8 @@
 // Bad input gets a 400 with the exact error body, the same shape on every route; never a 500,
 // never a silent default.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { insertOutcomes } from "../support/fixtures";
 import { createTestDatabase, type TestDatabase } from "../support/db";
+import { insertOutcomes } from "../support/fixtures";
 import { testApp } from "../support/http";
 
 setDefaultTimeout(30_000);
@@ -52,10 +52,7 @@ const FILTER_ERRORS: [string, unknown][] = [
   ["from=2025-10-26&to=2025-10-25", one("from", "from 2025-10-26 is after to 2025-10-25: expected from ≤ to.")],
   ["currency=EURO", one("currency", `"EURO" is not valid: ${CURRENCY}`)],
   ["currency=U1D", one("currency", `"U1D" is not valid: ${CURRENCY}`)],
-  [
-    `user_id=${"x".repeat(256)}`,
-    one("user_id", `"${"x".repeat(64)}…" is not valid: expected a user id of at most 255 characters.`),
-  ],
+  [`user_id=${"x".repeat(256)}`, one("user_id", `"${"x".repeat(64)}…" is not valid: expected a user id of at most 255 characters.`)],
 ];
 
 /** Error cases of the list-only parameters. */
@@ -74,7 +71,10 @@ const LIST_ERRORS: [string, unknown][] = [
   ["cursor=!!!", one("cursor", '"!!!" is not valid: expected a cursor exactly as returned in next or previous.')],
   [
     "cursor=abc",
-    one("cursor", "The cursor is not valid for this ordering: expected a cursor exactly as returned in next or previous, or an empty cursor for the first page."),
+    one(
+      "cursor",
+      "The cursor is not valid for this ordering: expected a cursor exactly as returned in next or previous, or an empty cursor for the first page.",
+    ),
   ],
 ];
 
@@ -91,9 +91,16 @@ describe("list parameters", () => {
 
 describe("the same 400 on every route, with and without the slash", () => {
   const routes = () => [
-    "/api/outcomes/", "/api/outcomes", "/api/outcomes/winners/", "/api/outcomes/winners",
-    "/api/outcomes/stats/", "/api/outcomes/stats", "/api/outcomes/daily_stats/", "/api/outcomes/daily_stats",
-    `/api/outcomes/${someId}/`, `/api/outcomes/${someId}`,
+    "/api/outcomes/",
+    "/api/outcomes",
+    "/api/outcomes/winners/",
+    "/api/outcomes/winners",
+    "/api/outcomes/stats/",
+    "/api/outcomes/stats",
+    "/api/outcomes/daily_stats/",
+    "/api/outcomes/daily_stats",
+    `/api/outcomes/${someId}/`,
+    `/api/outcomes/${someId}`,
   ];
 
   for (const [query, body] of FILTER_ERRORS) {
@@ -164,7 +171,18 @@ describe("not errors", () => {
   });
 
   test("the edges of each range are accepted", async () => {
-    for (const query of ["page=1", "page_size=1", "page_size=1000", "min_price=0", "max_price=999999999999.999999", "from=0001-01-01", "to=9999-12-31T23:59:59.999999Z", "currency=usd", "win_status=TRUE", "enriched=No"]) {
+    for (const query of [
+      "page=1",
+      "page_size=1",
+      "page_size=1000",
+      "min_price=0",
+      "max_price=999999999999.999999",
+      "from=0001-01-01",
+      "to=9999-12-31T23:59:59.999999Z",
+      "currency=usd",
+      "win_status=TRUE",
+      "enriched=No",
+    ]) {
       const { status } = await api.get(`/api/outcomes/?${query}`);
       expect({ query, status }).toEqual({ query, status: 200 });
     }

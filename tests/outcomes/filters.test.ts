@@ -26,22 +26,43 @@ describe("parseFilters", () => {
   test("carries every filter", () => {
     expect(
       parseFilters({
-        user_id: "u-1", site_domain: "example.com", win_status: "true", enriched: "no",
-        min_price: "0.10", max_price: "2", currency: "eur", from: "2025-10-24", to: "2025-10-25T12:00:00.5+02:00",
+        user_id: "u-1",
+        site_domain: "example.com",
+        win_status: "true",
+        enriched: "no",
+        min_price: "0.10",
+        max_price: "2",
+        currency: "eur",
+        from: "2025-10-24",
+        to: "2025-10-25T12:00:00.5+02:00",
       }),
     ).toEqual({
-      userId: "u-1", siteDomain: "example.com", winStatus: true, enriched: false,
-      minPrice: "0.10", maxPrice: "2", currency: "EUR", from: "2025-10-24T00:00:00+00:00", to: "2025-10-25T12:00:00.5+02:00",
+      userId: "u-1",
+      siteDomain: "example.com",
+      winStatus: true,
+      enriched: false,
+      minPrice: "0.10",
+      maxPrice: "2",
+      currency: "EUR",
+      from: "2025-10-24T00:00:00+00:00",
+      to: "2025-10-25T12:00:00.5+02:00",
     });
   });
 
-  test.each([["true", true], ["True", true], ["TRUE", true], ["1", true], ["yes", true], ["false", false], ["0", false], ["no", false], ["FALSE", false]])(
-    "reads win_status=%s as %p",
-    (text, value) => {
-      expect(parseFilters({ win_status: text }).winStatus).toBe(value);
-      expect(parseFilters({ enriched: text }).enriched).toBe(value);
-    },
-  );
+  test.each([
+    ["true", true],
+    ["True", true],
+    ["TRUE", true],
+    ["1", true],
+    ["yes", true],
+    ["false", false],
+    ["0", false],
+    ["no", false],
+    ["FALSE", false],
+  ])("reads win_status=%s as %p", (text, value) => {
+    expect(parseFilters({ win_status: text }).winStatus).toBe(value);
+    expect(parseFilters({ enriched: text }).enriched).toBe(value);
+  });
 
   test("accepts min_price equal to max_price", () => {
     expect(parseFilters({ min_price: "0.5", max_price: "0.50" })).toEqual({ minPrice: "0.5", maxPrice: "0.50" });
@@ -50,7 +71,10 @@ describe("parseFilters", () => {
   test("compares prices as decimals, not as text (10 > 9)", () => {
     expect(refusal({ min_price: "10", max_price: "9" })).toEqual({
       status: 400,
-      body: { detail: "Invalid query parameter: min_price.", errors: { min_price: ["min_price 10 is greater than max_price 9: expected min_price ≤ max_price."] } },
+      body: {
+        detail: "Invalid query parameter: min_price.",
+        errors: { min_price: ["min_price 10 is greater than max_price 9: expected min_price ≤ max_price."] },
+      },
     });
     expect(parseFilters({ min_price: "9", max_price: "10" })).toEqual({ minPrice: "9", maxPrice: "10" });
   });
@@ -58,7 +82,10 @@ describe("parseFilters", () => {
   test("refuses min_price greater than max_price by a millionth", () => {
     expect(refusal({ min_price: "1.000001", max_price: "1" })).toEqual({
       status: 400,
-      body: { detail: "Invalid query parameter: min_price.", errors: { min_price: ["min_price 1.000001 is greater than max_price 1: expected min_price ≤ max_price."] } },
+      body: {
+        detail: "Invalid query parameter: min_price.",
+        errors: { min_price: ["min_price 1.000001 is greater than max_price 1: expected min_price ≤ max_price."] },
+      },
     });
   });
 

@@ -1,10 +1,10 @@
 // GET /api/outcomes/ and /api/outcomes/winners/: every filter and every ordering, against
 // expectations computed from the fixture rows (tests/support/outcomes-model.ts).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { insertOutcomes, type StoredOutcome } from "../support/fixtures";
 import { createTestDatabase, type TestDatabase } from "../support/db";
+import { insertOutcomes, type StoredOutcome } from "../support/fixtures";
 import { BASE, testApp } from "../support/http";
-import { FILTER_CASES, newestFirst, sortedIds, type SortField, type SortKey } from "../support/outcomes-model";
+import { FILTER_CASES, newestFirst, type SortField, type SortKey, sortedIds } from "../support/outcomes-model";
 
 setDefaultTimeout(30_000);
 
@@ -39,8 +39,22 @@ async function walkPages(path: string): Promise<number[][]> {
 }
 
 const RECORD_FIELDS = [
-  "id", "bid_id", "user_id", "site_domain", "win_status", "win_price", "bid_price", "currency", "enriched",
-  "timestamp", "auction_timestamp", "user_interests", "is_winner", "profit_margin", "created_at", "updated_at",
+  "id",
+  "bid_id",
+  "user_id",
+  "site_domain",
+  "win_status",
+  "win_price",
+  "bid_price",
+  "currency",
+  "enriched",
+  "timestamp",
+  "auction_timestamp",
+  "user_interests",
+  "is_winner",
+  "profit_margin",
+  "created_at",
+  "updated_at",
 ];
 
 describe("GET /api/outcomes/", () => {
@@ -76,7 +90,9 @@ describe("GET /api/outcomes/", () => {
 
   test("renders prices as exact decimal strings with at least 2 fractional digits", async () => {
     const { body } = await api.get("/api/outcomes/?ordering=id");
-    const byBid = Object.fromEntries(body.results.map((item: { bid_id: string; win_price: string; bid_price: string }) => [item.bid_id, [item.win_price, item.bid_price]]));
+    const byBid = Object.fromEntries(
+      body.results.map((item: { bid_id: string; win_price: string; bid_price: string }) => [item.bid_id, [item.win_price, item.bid_price]]),
+    );
     expect(byBid["b-01"]).toEqual(["0.10", "0.10"]);
     expect(byBid["b-04"]).toEqual(["0.00", "0.55"]);
     expect(byBid["b-05"]).toEqual(["1.2345", "1.2345"]);
@@ -153,7 +169,13 @@ describe("ordering", () => {
   for (const field of FIELDS) {
     for (const direction of ["asc", "desc"] as const) {
       const ordering = `${direction === "desc" ? "-" : ""}${field}`;
-      const keys: SortKey[] = field === "id" ? [["id", direction]] : [[field, direction], ["id", direction]];
+      const keys: SortKey[] =
+        field === "id"
+          ? [["id", direction]]
+          : [
+              [field, direction],
+              ["id", direction],
+            ];
 
       test(`ordering=${ordering} walks every row once across pages, ties by id ${direction}`, async () => {
         const pages = await walkPages(`/api/outcomes/?ordering=${ordering}&page_size=4`);
@@ -163,7 +185,12 @@ describe("ordering", () => {
 
       test(`ordering=${ordering} on winners walks every win once`, async () => {
         const pages = await walkPages(`/api/outcomes/winners/?ordering=${ordering}&page_size=3`);
-        expect(pages.flat()).toEqual(sortedIds(rows.filter((row) => row.win_status), keys));
+        expect(pages.flat()).toEqual(
+          sortedIds(
+            rows.filter((row) => row.win_status),
+            keys,
+          ),
+        );
       });
     }
   }
@@ -175,11 +202,45 @@ describe("ordering", () => {
   });
 
   test.each([
-    ["-win_price,timestamp", [["win_price", "desc"], ["timestamp", "asc"], ["id", "asc"]]],
-    ["bid_price,-created_at", [["bid_price", "asc"], ["created_at", "desc"], ["id", "desc"]]],
-    ["-timestamp,id", [["timestamp", "desc"], ["id", "asc"]]],
-    ["created_at,-win_price,bid_price", [["created_at", "asc"], ["win_price", "desc"], ["bid_price", "asc"], ["id", "asc"]]],
-    ["timestamp,-timestamp", [["timestamp", "asc"], ["id", "asc"]]],
+    [
+      "-win_price,timestamp",
+      [
+        ["win_price", "desc"],
+        ["timestamp", "asc"],
+        ["id", "asc"],
+      ],
+    ],
+    [
+      "bid_price,-created_at",
+      [
+        ["bid_price", "asc"],
+        ["created_at", "desc"],
+        ["id", "desc"],
+      ],
+    ],
+    [
+      "-timestamp,id",
+      [
+        ["timestamp", "desc"],
+        ["id", "asc"],
+      ],
+    ],
+    [
+      "created_at,-win_price,bid_price",
+      [
+        ["created_at", "asc"],
+        ["win_price", "desc"],
+        ["bid_price", "asc"],
+        ["id", "asc"],
+      ],
+    ],
+    [
+      "timestamp,-timestamp",
+      [
+        ["timestamp", "asc"],
+        ["id", "asc"],
+      ],
+    ],
   ] as [string, SortKey[]][])("ordering=%s sorts by each key in turn", async (ordering, keys) => {
     const pages = await walkPages(`/api/outcomes/?ordering=${ordering}&page_size=5`);
     expect(pages.flat()).toEqual(sortedIds(rows, keys));
@@ -188,6 +249,11 @@ describe("ordering", () => {
   test("ordering combines with filters", async () => {
     const pages = await walkPages("/api/outcomes/?ordering=-bid_price&site_domain=example.com&enriched=true&page_size=2");
     const keep = (row: StoredOutcome) => row.site_domain === "example.com" && row.enriched;
-    expect(pages.flat()).toEqual(sortedIds(rows.filter(keep), [["bid_price", "desc"], ["id", "desc"]]));
+    expect(pages.flat()).toEqual(
+      sortedIds(rows.filter(keep), [
+        ["bid_price", "desc"],
+        ["id", "desc"],
+      ]),
+    );
   });
 });

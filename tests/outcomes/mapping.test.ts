@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MAX_MESSAGE_BYTES, parseOutcomeMessage, type OutcomeInsert } from "../../src/outcomes/outcome.mapping";
+import { MAX_MESSAGE_BYTES, type OutcomeInsert, parseOutcomeMessage } from "../../src/outcomes/outcome.mapping";
 
 const RECEIVED_AT = "2025-11-01T08:30:00.000Z";
 const encode = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
@@ -227,7 +227,9 @@ describe("parseOutcomeMessage: timestamps", () => {
 
   test("rejects an unparsable timestamp or auction_timestamp", () => {
     expect(reason({ bid_id: "b", timestamp: "yesterday" })).toBe('timestamp is not a valid ISO-8601 date-time: got "yesterday"');
-    expect(reason({ bid_id: "b", auction_timestamp: "2025-02-30T00:00:00Z" })).toBe('auction_timestamp is not a valid ISO-8601 date-time: got "2025-02-30T00:00:00Z"');
+    expect(reason({ bid_id: "b", auction_timestamp: "2025-02-30T00:00:00Z" })).toBe(
+      'auction_timestamp is not a valid ISO-8601 date-time: got "2025-02-30T00:00:00Z"',
+    );
     expect(reason({ bid_id: "b", timestamp: 1761393600 })).toBe("timestamp is not an ISO-8601 string: got 1761393600");
   });
 });
@@ -260,7 +262,7 @@ describe("parseOutcomeMessage: values that are not an outcome", () => {
 
   test("accepts a value of exactly 1 MiB", () => {
     const prefix = '{"bid_id":"b","padding":"';
-    const text = prefix + "x".repeat(MAX_MESSAGE_BYTES - prefix.length - 2) + '"}';
+    const text = `${prefix + "x".repeat(MAX_MESSAGE_BYTES - prefix.length - 2)}"}`;
     expect(parseOutcomeMessage(encode(text), RECEIVED_AT).ok).toBe(true);
   });
 

@@ -2,12 +2,12 @@
 // (edges, links, walks that visit every row exactly once, also while rows arrive), and the pure
 // ordering and cursor codec.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { insertGeneratedOutcomes, insertOutcomes, type StoredOutcome } from "../support/fixtures";
-import { createTestDatabase, type TestDatabase } from "../support/db";
-import { BASE, testApp } from "../support/http";
-import { newestFirst, sortedIds, type SortKey } from "../support/outcomes-model";
 import { ApiError } from "../../src/http/errors";
-import { decodeCursor, encodeCursor, orderingText, parseOrdering, type OrderKey } from "../../src/outcomes/outcomes.paging";
+import { decodeCursor, encodeCursor, type OrderKey, orderingText, parseOrdering } from "../../src/outcomes/outcomes.paging";
+import { createTestDatabase, type TestDatabase } from "../support/db";
+import { insertGeneratedOutcomes, insertOutcomes, type StoredOutcome } from "../support/fixtures";
+import { BASE, testApp } from "../support/http";
+import { newestFirst, type SortKey, sortedIds } from "../support/outcomes-model";
 
 setDefaultTimeout(30_000);
 
@@ -27,7 +27,7 @@ afterAll(async () => {
 
 const ids = (body: { results: { id: number }[] }) => body.results.map((item) => item.id);
 const relative = (url: string) => {
-  expect(url.startsWith(BASE + "/")).toBe(true);
+  expect(url.startsWith(`${BASE}/`)).toBe(true);
   return url.slice(BASE.length);
 };
 
@@ -112,7 +112,10 @@ describe("page numbers", () => {
       "/api/outcomes/?user_id=u-alice&ordering=-win_price&page_size=2&from=2025-10-23T02%3A00%3A00%2B02%3A00&unknown=x",
     );
     const keep = (row: StoredOutcome) => row.user_id === "u-alice" && row.timestamp >= "2025-10-23T00:00:00.000000Z";
-    const expected = sortedIds(rows.filter(keep), [["win_price", "desc"], ["id", "desc"]]);
+    const expected = sortedIds(rows.filter(keep), [
+      ["win_price", "desc"],
+      ["id", "desc"],
+    ]);
     expect([...ids(first.body), ...ids(second.body)]).toEqual(expected.slice(0, 4));
   });
 
@@ -168,27 +171,103 @@ describe("keyset cursors", () => {
 
   test("a cursor link drops the page parameter and keeps the others", async () => {
     const { body } = await api.get("/api/outcomes/?page=3&user_id=u-bob&cursor=&page_size=2&ordering=win_price");
-    expect(ids(body)).toEqual(sortedIds(rows.filter((row) => row.user_id === "u-bob"), [["win_price", "asc"], ["id", "asc"]]).slice(0, 2));
+    expect(ids(body)).toEqual(
+      sortedIds(
+        rows.filter((row) => row.user_id === "u-bob"),
+        [
+          ["win_price", "asc"],
+          ["id", "asc"],
+        ],
+      ).slice(0, 2),
+    );
     const next = new URL(body.next);
     expect([...next.searchParams.keys()]).toEqual(["user_id", "cursor", "page_size", "ordering"]);
     expect(next.searchParams.get("user_id")).toBe("u-bob");
   });
 
   const ORDERINGS: [string, SortKey[]][] = [
-    ["-timestamp", [["timestamp", "desc"], ["id", "desc"]]],
-    ["timestamp", [["timestamp", "asc"], ["id", "asc"]]],
-    ["win_price", [["win_price", "asc"], ["id", "asc"]]],
-    ["-win_price", [["win_price", "desc"], ["id", "desc"]]],
-    ["bid_price", [["bid_price", "asc"], ["id", "asc"]]],
-    ["-bid_price", [["bid_price", "desc"], ["id", "desc"]]],
-    ["created_at", [["created_at", "asc"], ["id", "asc"]]],
-    ["-created_at", [["created_at", "desc"], ["id", "desc"]]],
+    [
+      "-timestamp",
+      [
+        ["timestamp", "desc"],
+        ["id", "desc"],
+      ],
+    ],
+    [
+      "timestamp",
+      [
+        ["timestamp", "asc"],
+        ["id", "asc"],
+      ],
+    ],
+    [
+      "win_price",
+      [
+        ["win_price", "asc"],
+        ["id", "asc"],
+      ],
+    ],
+    [
+      "-win_price",
+      [
+        ["win_price", "desc"],
+        ["id", "desc"],
+      ],
+    ],
+    [
+      "bid_price",
+      [
+        ["bid_price", "asc"],
+        ["id", "asc"],
+      ],
+    ],
+    [
+      "-bid_price",
+      [
+        ["bid_price", "desc"],
+        ["id", "desc"],
+      ],
+    ],
+    [
+      "created_at",
+      [
+        ["created_at", "asc"],
+        ["id", "asc"],
+      ],
+    ],
+    [
+      "-created_at",
+      [
+        ["created_at", "desc"],
+        ["id", "desc"],
+      ],
+    ],
     ["id", [["id", "asc"]]],
     ["-id", [["id", "desc"]]],
     // Mixed directions take the expanded keyset condition instead of a row comparison.
-    ["-win_price,timestamp", [["win_price", "desc"], ["timestamp", "asc"], ["id", "asc"]]],
-    ["-timestamp,id", [["timestamp", "desc"], ["id", "asc"]]],
-    ["created_at,-bid_price", [["created_at", "asc"], ["bid_price", "desc"], ["id", "desc"]]],
+    [
+      "-win_price,timestamp",
+      [
+        ["win_price", "desc"],
+        ["timestamp", "asc"],
+        ["id", "asc"],
+      ],
+    ],
+    [
+      "-timestamp,id",
+      [
+        ["timestamp", "desc"],
+        ["id", "asc"],
+      ],
+    ],
+    [
+      "created_at,-bid_price",
+      [
+        ["created_at", "asc"],
+        ["bid_price", "desc"],
+        ["id", "desc"],
+      ],
+    ],
   ];
 
   for (const [ordering, keys] of ORDERINGS) {
@@ -210,7 +289,12 @@ describe("keyset cursors", () => {
       forward.push(...ids(response.body));
     }
     const keep = (row: StoredOutcome) => row.win_status && row.site_domain === "example.com" && row.timestamp >= "2025-10-24T00:00:00.000000Z";
-    expect(forward).toEqual(sortedIds(rows.filter(keep), [["bid_price", "desc"], ["id", "desc"]]));
+    expect(forward).toEqual(
+      sortedIds(rows.filter(keep), [
+        ["bid_price", "desc"],
+        ["id", "desc"],
+      ]),
+    );
     expect(response.body.count).toBe(forward.length);
   });
 
@@ -227,7 +311,9 @@ describe("keyset cursors", () => {
     expect(error).toEqual({
       detail: "Invalid query parameter: cursor.",
       errors: {
-        cursor: ["The cursor is not valid for this ordering: expected a cursor exactly as returned in next or previous, or an empty cursor for the first page."],
+        cursor: [
+          "The cursor is not valid for this ordering: expected a cursor exactly as returned in next or previous, or an empty cursor for the first page.",
+        ],
       },
     });
   });
@@ -345,7 +431,7 @@ describe("keyset cursors while rows arrive", () => {
         expect(response.status).toBe(200);
         seen.push(...response.body.results.map((r: { bid_id: string }) => r.bid_id));
         // New rows before, inside and after the walked range, between every two pages.
-        await insertRows(`${ordering}-r${round++}`, 5, Date.UTC(2025, 9, 10) + (round % 3 - 1) * 30 * 60_000, 61_000);
+        await insertRows(`${ordering}-r${round++}`, 5, Date.UTC(2025, 9, 10) + ((round % 3) - 1) * 30 * 60_000, 61_000);
         url = response.body.next;
       }
       expect(new Set(seen).size).toBe(seen.length);
@@ -391,19 +477,62 @@ const raw = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("bas
 
 describe("parseOrdering", () => {
   test("defaults to newest first, ties by highest id", () => {
-    expect(parseOrdering(undefined)).toEqual([{ field: "timestamp", desc: true }, { field: "id", desc: true }]);
-    expect(parseOrdering("")).toEqual([{ field: "timestamp", desc: true }, { field: "id", desc: true }]);
+    expect(parseOrdering(undefined)).toEqual([
+      { field: "timestamp", desc: true },
+      { field: "id", desc: true },
+    ]);
+    expect(parseOrdering("")).toEqual([
+      { field: "timestamp", desc: true },
+      { field: "id", desc: true },
+    ]);
   });
 
   test.each([
-    ["win_price", [{ field: "win_price", desc: false }, { field: "id", desc: false }]],
-    ["-bid_price", [{ field: "bid_price", desc: true }, { field: "id", desc: true }]],
-    ["created_at", [{ field: "created_at", desc: false }, { field: "id", desc: false }]],
+    [
+      "win_price",
+      [
+        { field: "win_price", desc: false },
+        { field: "id", desc: false },
+      ],
+    ],
+    [
+      "-bid_price",
+      [
+        { field: "bid_price", desc: true },
+        { field: "id", desc: true },
+      ],
+    ],
+    [
+      "created_at",
+      [
+        { field: "created_at", desc: false },
+        { field: "id", desc: false },
+      ],
+    ],
     ["id", [{ field: "id", desc: false }]],
     ["-id", [{ field: "id", desc: true }]],
-    ["-win_price,timestamp", [{ field: "win_price", desc: true }, { field: "timestamp", desc: false }, { field: "id", desc: false }]],
-    ["-timestamp,id", [{ field: "timestamp", desc: true }, { field: "id", desc: false }]],
-    ["timestamp,-timestamp", [{ field: "timestamp", desc: false }, { field: "id", desc: false }]],
+    [
+      "-win_price,timestamp",
+      [
+        { field: "win_price", desc: true },
+        { field: "timestamp", desc: false },
+        { field: "id", desc: false },
+      ],
+    ],
+    [
+      "-timestamp,id",
+      [
+        { field: "timestamp", desc: true },
+        { field: "id", desc: false },
+      ],
+    ],
+    [
+      "timestamp,-timestamp",
+      [
+        { field: "timestamp", desc: false },
+        { field: "id", desc: false },
+      ],
+    ],
   ])("parses %s with the id tie-breaker in the last key's direction", (text, keys) => {
     expect(parseOrdering(text)).toEqual(keys as OrderKey[]);
   });

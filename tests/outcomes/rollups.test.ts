@@ -1,18 +1,21 @@
 // Rollups must give the same figures as the base table after any mix of inserts, duplicates,
 // replays, updates and deletes, for every filter combination a client can send.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createTestDatabase, type TestDatabase } from "../support/db";
 import { countOutcomes, dailyStats, outcomeStats } from "../../src/outcomes/outcomes.aggregates";
-import { parseFilters, type Filters } from "../../src/outcomes/outcomes.filters";
-import type { OutcomeFilterQuery } from "../../src/outcomes/outcomes.schema";
+import { type Filters, parseFilters } from "../../src/outcomes/outcomes.filters";
 import { renderDailyStat, renderStats } from "../../src/outcomes/outcomes.render";
+import type { OutcomeFilterQuery } from "../../src/outcomes/outcomes.schema";
+import { createTestDatabase, type TestDatabase } from "../support/db";
 
 let db: TestDatabase;
 
 // Deterministic pseudo-random rows (a tiny LCG keeps the test independent of the generator).
 function rows(seed: number, count: number, prefix: string) {
   let state = seed;
-  const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const next = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
   const sites = ["a.example", "b.example", "c.example", null];
   const prices = ["0.10", "0.2", "0.35", "0.7", "1.255", "0.000001"];
   return Array.from({ length: count }, (_, i) => {

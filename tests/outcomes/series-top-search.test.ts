@@ -2,14 +2,14 @@
 // the search parameter of the list. Every expected figure is computed here from the fixture rows with exact
 // decimal arithmetic and plain text comparisons, never by the code under test.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { timeSeries, topBy } from "../../src/outcomes/outcomes.aggregates";
+import { type Filters, whereClause } from "../../src/outcomes/outcomes.filters";
+import { planAggregate } from "../../src/outcomes/outcomes.rollup-plan";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { compareDecimals, sumDecimals } from "../support/exact-decimal";
 import { insertGeneratedOutcomes, insertOutcomes, type StoredOutcome } from "../support/fixtures";
 import { testApp } from "../support/http";
 import { newestFirst } from "../support/outcomes-model";
-import { timeSeries, topBy } from "../../src/outcomes/outcomes.aggregates";
-import { whereClause, type Filters } from "../../src/outcomes/outcomes.filters";
-import { planAggregate } from "../../src/outcomes/outcomes.rollup-plan";
 
 setDefaultTimeout(30_000);
 
@@ -20,8 +20,7 @@ function money(text: string): string {
 }
 
 /** Fixture timestamps share one fixed-width format, so a bound in that format compares as text. */
-const within = (row: StoredOutcome, from?: string, to?: string) =>
-  (from === undefined || row.timestamp >= from) && (to === undefined || row.timestamp < to);
+const within = (row: StoredOutcome, from?: string, to?: string) => (from === undefined || row.timestamp >= from) && (to === undefined || row.timestamp < to);
 
 function expectedSeries(rows: StoredOutcome[], interval: "hour" | "day", first: string, last: string) {
   const unit = interval === "hour" ? 3_600_000 : 86_400_000;
@@ -44,9 +43,12 @@ function expectedTop(rows: StoredOutcome[], by: "site_domain" | "user_id", limit
       const wins = members.filter((row) => row.win_status);
       return { key, outcomes: members.length, wins: wins.length, revenue: money(sumDecimals(wins.map((row) => row.win_price))) };
     })
-    .sort((a, b) =>
-      compareDecimals(b.revenue, a.revenue) || b.outcomes - a.outcomes ||
-      (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : 1))
+    .sort(
+      (a, b) =>
+        compareDecimals(b.revenue, a.revenue) ||
+        b.outcomes - a.outcomes ||
+        (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : 1),
+    )
     .slice(0, limit);
 }
 
@@ -78,7 +80,8 @@ describe("with the fixture outcomes", () => {
     });
 
     test("counts hours between unaligned bounds exactly, the partial first and last hours included", async () => {
-      const from = "2025-10-24T23:30:00.000000Z", to = "2025-10-25T12:30:00.000000Z";
+      const from = "2025-10-24T23:30:00.000000Z",
+        to = "2025-10-25T12:30:00.000000Z";
       const { status, body } = await api.get(`/api/outcomes/timeseries/?interval=hour&from=${from}&to=${to}`);
       expect(status).toBe(200);
       const inRange = rows.filter((row) => within(row, from, to));
@@ -168,20 +171,40 @@ describe("with the fixture outcomes", () => {
     });
 
     test("ranks sites within unaligned bounds exactly (rollup days plus base-table edges)", async () => {
-      const from = "2025-10-24T12:00:00.000000Z", to = "2025-10-26T06:00:00.000000Z";
+      const from = "2025-10-24T12:00:00.000000Z",
+        to = "2025-10-26T06:00:00.000000Z";
       const { body } = await api.get(`/api/outcomes/top/?by=site_domain&from=${from}&to=${to}`);
-      expect(body.results).toEqual(expectedTop(rows.filter((row) => within(row, from, to)), "site_domain", 10));
+      expect(body.results).toEqual(
+        expectedTop(
+          rows.filter((row) => within(row, from, to)),
+          "site_domain",
+          10,
+        ),
+      );
     });
 
     test("ranks users by revenue with the filters applied and the limit kept", async () => {
       const { body } = await api.get("/api/outcomes/top/?by=user_id&limit=3&win_status=true");
-      expect(body).toEqual({ by: "user_id", results: expectedTop(rows.filter((row) => row.win_status), "user_id", 3) });
+      expect(body).toEqual({
+        by: "user_id",
+        results: expectedTop(
+          rows.filter((row) => row.win_status),
+          "user_id",
+          3,
+        ),
+      });
       expect(body.results.map((entry: { key: string }) => entry.key)).toEqual(["u-erin", "u-carol", "u-bob"]);
     });
 
     test("breaks revenue ties by more outcomes, then by key", async () => {
       const { body } = await api.get("/api/outcomes/top/?by=user_id&win_status=false");
-      expect(body.results).toEqual(expectedTop(rows.filter((row) => !row.win_status), "user_id", 10));
+      expect(body.results).toEqual(
+        expectedTop(
+          rows.filter((row) => !row.win_status),
+          "user_id",
+          10,
+        ),
+      );
       expect(body.results.map((entry: { key: string }) => entry.key)).toEqual(["u-alice", "u-bob", "u-carol", "u-dave", "u-erin"]);
     });
 
@@ -319,11 +342,13 @@ describe("search over thousands of rows", () => {
     test(`walks the three btree indexes in a BitmapOr (${generic ? "generic" : "custom"} plan)`, async () => {
       const plan = await planOf({ search: "gen-12" }, generic);
       expect(plan.some((node) => node["Node Type"] === "BitmapOr")).toBe(true);
-      expect(plan.filter((node) => node["Node Type"] === "Bitmap Index Scan").map((node) => node["Index Name"]).sort()).toEqual([
-        "auction_outcomes_bid_id_key", "auction_outcomes_site_idx", "auction_outcomes_user_idx",
-      ]);
+      expect(
+        plan
+          .filter((node) => node["Node Type"] === "Bitmap Index Scan")
+          .map((node) => node["Index Name"])
+          .sort(),
+      ).toEqual(["auction_outcomes_bid_id_key", "auction_outcomes_site_idx", "auction_outcomes_user_idx"]);
       expect(plan.some((node) => node["Node Type"] === "Seq Scan")).toBe(false);
     });
   }
 });
-

@@ -2,8 +2,8 @@
 // decimal arithmetic from the fixture rows (never by the code under test, never by SQL) and
 // compared exactly.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { insertGeneratedOutcomes, insertOutcomes, type StoredOutcome } from "../support/fixtures";
 import { createTestDatabase, type TestDatabase } from "../support/db";
+import { insertGeneratedOutcomes, insertOutcomes, type StoredOutcome } from "../support/fixtures";
 import { testApp } from "../support/http";
 import { expectedDailyStats, expectedStats, FILTER_CASES } from "../support/outcomes-model";
 
@@ -85,8 +85,14 @@ describe("GET /api/outcomes/stats/", () => {
   test("gives zeros, not nulls, when nothing matches", async () => {
     const { body, text } = await api.get("/api/outcomes/stats/?user_id=nobody");
     expect(body).toEqual({
-      total_outcomes: 0, total_wins: 0, total_losses: 0, total_revenue: 0,
-      average_win_price: 0, average_bid_price: 0, enriched_count: 0, win_rate: 0,
+      total_outcomes: 0,
+      total_wins: 0,
+      total_losses: 0,
+      total_revenue: 0,
+      average_win_price: 0,
+      average_bid_price: 0,
+      enriched_count: 0,
+      win_rate: 0,
     });
     expect(text).not.toContain("null");
   });
@@ -94,8 +100,14 @@ describe("GET /api/outcomes/stats/", () => {
   test("gives zero revenue and average win price when only losses match", async () => {
     const { body } = await api.get("/api/outcomes/stats/?win_status=false&user_id=u-carol");
     expect(body).toEqual({
-      total_outcomes: 2, total_wins: 0, total_losses: 2, total_revenue: 0,
-      average_win_price: 0, average_bid_price: 1.525, enriched_count: 2, win_rate: 0,
+      total_outcomes: 2,
+      total_wins: 0,
+      total_losses: 2,
+      total_revenue: 0,
+      average_win_price: 0,
+      average_bid_price: 1.525,
+      enriched_count: 2,
+      win_rate: 0,
     });
   });
 });
@@ -160,8 +172,14 @@ describe("on an empty table", () => {
     const { status, body } = await emptyApi.get("/api/outcomes/stats/");
     expect(status).toBe(200);
     expect(body).toEqual({
-      total_outcomes: 0, total_wins: 0, total_losses: 0, total_revenue: 0,
-      average_win_price: 0, average_bid_price: 0, enriched_count: 0, win_rate: 0,
+      total_outcomes: 0,
+      total_wins: 0,
+      total_losses: 0,
+      total_revenue: 0,
+      average_win_price: 0,
+      average_bid_price: 0,
+      enriched_count: 0,
+      win_rate: 0,
     });
   });
 

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { request } from "node:http";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
-import { denoExecutable, spawnService, type ServiceProcess } from "../support/processes";
 import { freePort } from "../support/ports";
+import { denoExecutable, type ServiceProcess, spawnService } from "../support/processes";
 
 /** Deno's first run transpiles every module of the graph; later runs read its cache. */
 const START_TIMEOUT_MS = 60_000;

@@ -2,8 +2,20 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
-  BID_TIERS, COPY_COLUMNS, DEFAULT_START, INTERESTS, INVALID_KINDS, copyField, createOutcomeGenerator, messageValue,
-  outcomeJson, pythonIsoformat, siteDomainOf, toCopyRow, userIdOf, type OutcomeMessage,
+  BID_TIERS,
+  COPY_COLUMNS,
+  copyField,
+  createOutcomeGenerator,
+  DEFAULT_START,
+  INTERESTS,
+  INVALID_KINDS,
+  messageValue,
+  type OutcomeMessage,
+  outcomeJson,
+  pythonIsoformat,
+  siteDomainOf,
+  toCopyRow,
+  userIdOf,
 } from "../../src/simulate/generator";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 
@@ -84,7 +96,8 @@ describe(`distributions over ${SAMPLE.toLocaleString("en")} messages`, () => {
     const sizes = countBy(enriched, (m) => String(m.user_interests.length));
     expect([...sizes.keys()].sort()).toEqual(["0", "1", "2", "3"]);
     const bad = enriched.filter(
-      (m) => new Set(m.user_interests).size !== m.user_interests.length ||
+      (m) =>
+        new Set(m.user_interests).size !== m.user_interests.length ||
         m.user_interests.some((i) => !(INTERESTS as readonly string[]).includes(i)) ||
         (m.winning_interest === null) !== (m.user_interests.length === 0) ||
         (m.winning_interest !== null && !m.user_interests.includes(m.winning_interest)),
@@ -122,7 +135,10 @@ describe(`distributions over ${SAMPLE.toLocaleString("en")} messages`, () => {
   });
 
   test("users and sites are Zipf-skewed: the rank-1 name is the heaviest, far above the median", () => {
-    for (const [key, top] of [["user_id", userIdOf(1)], ["site_domain", siteDomainOf(1)]] as const) {
+    for (const [key, top] of [
+      ["user_id", userIdOf(1)],
+      ["site_domain", siteDomainOf(1)],
+    ] as const) {
       const counts = countBy(sample, (m) => m[key]!);
       const sorted = [...counts.entries()].sort((a, b) => b[1] - a[1]);
       expect(sorted[0]![0]).toBe(top);
@@ -140,8 +156,8 @@ describe(`distributions over ${SAMPLE.toLocaleString("en")} messages`, () => {
       ...sample[0]!,
       user_id: 'quote " backslash \\ tab \t newline \n nul \u0000 line-sep \u2028 lone \ud800 emoji 😀',
       site_domain: undefined,
-      user_interests: ["a\"b", "c\\d"],
-      winning_interest: "a\"b",
+      user_interests: ['a"b', "c\\d"],
+      winning_interest: 'a"b',
     };
     delete awkward.site_domain;
     expect(outcomeJson(awkward)).toBe(JSON.stringify(awkward));
@@ -221,7 +237,7 @@ describe("COPY rows", () => {
       const messages = Array.from({ length: 200 }, (_, i) => generator.outcomeAt(i));
       const awkward: OutcomeMessage = {
         ...generator.outcomeAt(200),
-        user_id: "tab\there newline\nthere cr\r backslash\\ quote\" unicode é 😀",
+        user_id: 'tab\there newline\nthere cr\r backslash\\ quote" unicode é 😀',
         user_interests: ["back\\slash", "tab\t"],
       };
       delete awkward.site_domain;
@@ -230,16 +246,32 @@ describe("COPY rows", () => {
       const stream = await db.sql`copy auction_outcomes (${db.sql(COPY_COLUMNS as unknown as string[])}) from stdin`.writable();
       await pipeline(Readable.from(all.map(toCopyRow)), stream);
 
-      const rows = await db.sql<{
-        bid_id: string; user_id: string; site_domain: string | null; win_status: boolean; win_price: string; bid_price: string;
-        currency: string; enriched: boolean; timestamp: string; auction_timestamp: string; user_interests: unknown; raw_data: unknown;
-      }[]>`
+      const rows = await db.sql<
+        {
+          bid_id: string;
+          user_id: string;
+          site_domain: string | null;
+          win_status: boolean;
+          win_price: string;
+          bid_price: string;
+          currency: string;
+          enriched: boolean;
+          timestamp: string;
+          auction_timestamp: string;
+          user_interests: unknown;
+          raw_data: unknown;
+        }[]
+      >`
         select bid_id, user_id, site_domain, win_status, win_price::text as win_price, bid_price::text as bid_price, currency,
                enriched, "timestamp", auction_timestamp, user_interests, raw_data
         from auction_outcomes order by id`;
       // PostgreSQL's text drops trailing zeros of the fraction: .350 → .35, .000000 → nothing.
       const pgTime = (iso: string) =>
-        iso.replace("T", " ").replace(/(\+00:00|Z)$/, "+00").replace(/(\.\d*?)0+\+00$/, "$1+00").replace(/\.\+00$/, "+00");
+        iso
+          .replace("T", " ")
+          .replace(/(\+00:00|Z)$/, "+00")
+          .replace(/(\.\d*?)0+\+00$/, "$1+00")
+          .replace(/\.\+00$/, "+00");
       expect([...rows]).toEqual(
         all.map((m) => ({
           bid_id: m.bid_request_id,

@@ -1,7 +1,8 @@
 // The API as a real `bun run src/main.ts api` process on a free loopback port: for faults that need
 // the real server (a database restarted under it) and for reading everything the process prints.
-import { spawnRole, type ServiceProcess } from "./processes";
+
 import { freePort } from "./ports";
+import { type ServiceProcess, spawnRole } from "./processes";
 
 export interface ApiProcess extends ServiceProcess {
   base: string;
@@ -20,7 +21,10 @@ export async function startApiProcess(env: Record<string, string>, timeoutMs = 2
       api.proc.kill("SIGKILL");
       throw new Error(`the API did not start (exit ${api.proc.exitCode}): ${JSON.stringify(api.lines)} ${api.other.join("\n")}`);
     }
-    const healthy = await fetch(`${base}/healthz`).then((response) => response.ok, () => false);
+    const healthy = await fetch(`${base}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (healthy) break;
     await Bun.sleep(25);
   }

@@ -1,16 +1,17 @@
 // The consumer under test, two ways: in-process (fast, inspectable logs and stats) and as a real
 // `bun run src/main.ts consumer` process (signals, exit codes, kill -9).
-import type { Config } from "../../src/config";
-import { createSql } from "../../src/db/client";
-import { createLogger } from "../../src/log";
-import { startConsumer, type ConsumerHandle, type ConsumerOptions } from "../../src/ingest/kafka/consumer";
+
 import { afterAll, beforeAll, beforeEach } from "bun:test";
+import type { Config } from "../../src/config";
 import { loadConfig } from "../../src/config";
 import type { Sql } from "../../src/db/client";
+import { createSql } from "../../src/db/client";
+import { type ConsumerHandle, type ConsumerOptions, startConsumer } from "../../src/ingest/kafka/consumer";
+import { createLogger } from "../../src/log";
+import { createTestDatabase, emptyIngestTables, SERVER_URL, type TestDatabase, testConfig } from "./db";
 import { BROKERS, closeKafka, uniqueName } from "./kafka";
-import { createTestDatabase, emptyIngestTables, SERVER_URL, testConfig, type TestDatabase } from "./db";
 import { freePortSync } from "./ports";
-import { spawnRole, type LogLine, type ServiceProcess } from "./processes";
+import { type LogLine, type ServiceProcess, spawnRole } from "./processes";
 
 export type { LogLine } from "./processes";
 
@@ -45,11 +46,7 @@ export interface InProcessConsumer {
 }
 
 /** Starts the consumer in this process; its JSON log lines are collected (INFO and up by default). */
-export async function startTestConsumer(
-  config: Config,
-  options: ConsumerOptions = {},
-  level: "DEBUG" | "INFO" = "INFO",
-): Promise<InProcessConsumer> {
+export async function startTestConsumer(config: Config, options: ConsumerOptions = {}, level: "DEBUG" | "INFO" = "INFO"): Promise<InProcessConsumer> {
   const lines: LogLine[] = [];
   const log = createLogger(level, [], (line) => lines.push(JSON.parse(line)));
   const handle = await startConsumer({ config, log, connect: () => createSql(config.db, { max: 3 }) }, { lagIntervalMs: 1_000, ...options });

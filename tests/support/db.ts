@@ -1,9 +1,9 @@
 // A database per test file: created fresh, migrated, dropped at the end, so runs never see
 // each other's data. The server comes from TEST_DATABASE_URL (default: local trust auth).
-import { loadConfig, type Config } from "../../src/config";
+import { type Config, loadConfig } from "../../src/config";
 import { createSql, type Sql } from "../../src/db/client";
 import { applyMigrations } from "../../src/db/migrate";
-import { databaseServer, DEFAULT_SERVER_URL, quietLog } from "./postgres";
+import { DEFAULT_SERVER_URL, databaseServer, quietLog } from "./postgres";
 
 export { quietLog };
 

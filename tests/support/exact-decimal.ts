@@ -22,7 +22,8 @@ function format(units: bigint, scale: number): string {
 }
 
 export function compareDecimals(a: string, b: string): number {
-  const x = scaled(a), y = scaled(b);
+  const x = scaled(a),
+    y = scaled(b);
   const scale = Math.max(x.scale, y.scale);
   const diff = rescale(x, scale) - rescale(y, scale);
   return diff === 0n ? 0 : diff < 0n ? -1 : 1;
@@ -32,7 +33,10 @@ export function compareDecimals(a: string, b: string): number {
 export function sumDecimals(texts: readonly string[]): string {
   const values = texts.map(scaled);
   const scale = Math.max(0, ...values.map((v) => v.scale));
-  return format(values.reduce((acc, v) => acc + rescale(v, scale), 0n), scale);
+  return format(
+    values.reduce((acc, v) => acc + rescale(v, scale), 0n),
+    scale,
+  );
 }
 
 /** The exact mean, as the nearest JSON number (40 exact fractional digits, then one rounding). */

@@ -1,8 +1,8 @@
 // Runs the app in-process: app.handle(Request) needs no server and no port.
 import { createApp } from "../../src/app";
 import type { Config } from "../../src/config";
-import type { Sql } from "../../src/db/client";
 import type { ChangeSignal } from "../../src/db/change-feed";
+import type { Sql } from "../../src/db/client";
 import { createLogger, type Logger } from "../../src/log";
 
 export const BASE = "http://localhost";

@@ -1,7 +1,7 @@
 // Kafka for tests: the real broker of KAFKA_BROKERS (scripts/test.sh starts a local one), a
 // unique topic and group per test so runs and files never see each other's data, a producer,
 // offset probes, and polling with a bounded timeout instead of sleeps.
-import { CompressionTypes, Kafka, logLevel, type Admin, type Message, type Producer } from "kafkajs";
+import { type Admin, CompressionTypes, Kafka, logLevel, type Message, type Producer } from "kafkajs";
 import { waitFor } from "./wait";
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",").map((broker) => broker.trim());

@@ -35,7 +35,10 @@ export function sortedIds(rows: readonly StoredOutcome[], keys: SortKey[]): numb
 
 /** The API's default order: newest first, then highest id first. */
 export function newestFirst(rows: readonly StoredOutcome[]): number[] {
-  return sortedIds(rows, [["timestamp", "desc"], ["id", "desc"]]);
+  return sortedIds(rows, [
+    ["timestamp", "desc"],
+    ["id", "desc"],
+  ]);
 }
 
 export interface ExpectedStats {
@@ -121,19 +124,37 @@ export const FILTER_CASES: { query: string; keep: (row: StoredOutcome) => boolea
   { query: "to=2025-10-25T00:00:00Z", keep: (r) => r.timestamp < "2025-10-25T00:00:00.000000Z" },
   { query: "from=2025-10-25T00:00:00.000001Z", keep: (r) => r.timestamp >= "2025-10-25T00:00:00.000001Z" },
   { query: "from=2025-10-24&to=2025-10-25", keep: (r) => r.timestamp >= "2025-10-24T00:00:00.000000Z" && r.timestamp < "2025-10-25T00:00:00.000000Z" },
-  { query: "from=2025-10-24T23:59:59.999999Z&to=2025-10-25T00:00:00.000001Z", keep: (r) => r.timestamp >= "2025-10-24T23:59:59.999999Z" && r.timestamp < "2025-10-25T00:00:00.000001Z" },
+  {
+    query: "from=2025-10-24T23:59:59.999999Z&to=2025-10-25T00:00:00.000001Z",
+    keep: (r) => r.timestamp >= "2025-10-24T23:59:59.999999Z" && r.timestamp < "2025-10-25T00:00:00.000001Z",
+  },
   // 02:00 at +02:00 is midnight UTC; %2B is the + a client must encode.
-  { query: "from=2025-10-25T02:00:00%2B02:00&to=2025-10-26T02:00:00%2B02:00", keep: (r) => r.timestamp >= "2025-10-25T00:00:00.000000Z" && r.timestamp < "2025-10-26T00:00:00.000000Z" },
+  {
+    query: "from=2025-10-25T02:00:00%2B02:00&to=2025-10-26T02:00:00%2B02:00",
+    keep: (r) => r.timestamp >= "2025-10-25T00:00:00.000000Z" && r.timestamp < "2025-10-26T00:00:00.000000Z",
+  },
   { query: "from=2025-10-25T12:00:00.123456Z&to=2025-10-25T12:00:00.123457Z", keep: (r) => r.timestamp === "2025-10-25T12:00:00.123456Z" },
   { query: "from=2025-10-26T09:30:00%2B01:00", keep: (r) => r.timestamp >= "2025-10-26T08:30:00.000000Z" },
   {
     query: "user_id=u-alice&site_domain=example.com&win_status=true&enriched=true&currency=USD&min_price=0.1&max_price=1&from=2025-10-24&to=2025-10-26",
     keep: (r) =>
-      r.user_id === "u-alice" && r.site_domain === "example.com" && r.win_status && r.enriched && r.currency === "USD" &&
-      compareDecimals(r.win_price, "0.1") >= 0 && compareDecimals(r.win_price, "1") <= 0 &&
-      r.timestamp >= "2025-10-24T00:00:00.000000Z" && r.timestamp < "2025-10-26T00:00:00.000000Z",
+      r.user_id === "u-alice" &&
+      r.site_domain === "example.com" &&
+      r.win_status &&
+      r.enriched &&
+      r.currency === "USD" &&
+      compareDecimals(r.win_price, "0.1") >= 0 &&
+      compareDecimals(r.win_price, "1") <= 0 &&
+      r.timestamp >= "2025-10-24T00:00:00.000000Z" &&
+      r.timestamp < "2025-10-26T00:00:00.000000Z",
   },
-  { query: "site_domain=shop.example.net&from=2025-10-25&to=2025-10-27", keep: (r) => r.site_domain === "shop.example.net" && r.timestamp >= "2025-10-25T00:00:00.000000Z" && r.timestamp < "2025-10-27T00:00:00.000000Z" },
+  {
+    query: "site_domain=shop.example.net&from=2025-10-25&to=2025-10-27",
+    keep: (r) => r.site_domain === "shop.example.net" && r.timestamp >= "2025-10-25T00:00:00.000000Z" && r.timestamp < "2025-10-27T00:00:00.000000Z",
+  },
   { query: "site_domain=example.com&from=2025-10-24T12:00:00Z", keep: (r) => r.site_domain === "example.com" && r.timestamp >= "2025-10-24T12:00:00.000000Z" },
-  { query: "enriched=false&currency=EUR&from=2025-10-26T08:00:00Z&to=2025-10-26T09:00:00Z", keep: (r) => !r.enriched && r.currency === "EUR" && r.timestamp >= "2025-10-26T08:00:00.000000Z" && r.timestamp < "2025-10-26T09:00:00.000000Z" },
+  {
+    query: "enriched=false&currency=EUR&from=2025-10-26T08:00:00Z&to=2025-10-26T09:00:00Z",
+    keep: (r) => !r.enriched && r.currency === "EUR" && r.timestamp >= "2025-10-26T08:00:00.000000Z" && r.timestamp < "2025-10-26T09:00:00.000000Z",
+  },
 ];

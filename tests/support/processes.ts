@@ -33,8 +33,7 @@ async function collect(stream: ReadableStream<Uint8Array>, lines: LogLine[], oth
   };
   for await (const chunk of stream) {
     buffered += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
+    for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
       take(buffered.slice(0, newline));
       buffered = buffered.slice(newline + 1);
     }

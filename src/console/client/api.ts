@@ -10,7 +10,11 @@ export class AuthRequired extends Error {
 
 /** Any other non-2xx answer, with the API's own error body. */
 export class ApiFailure extends Error {
-  constructor(readonly status: number, readonly detail: string, readonly errors: Record<string, string[]> = {}) {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly errors: Record<string, string[]> = {},
+  ) {
     super(detail);
   }
 

@@ -9,9 +9,12 @@ const PAGE_SIZE = "50";
 
 function bytesCell(text: string | null, encoding: DeadLetter["payload_encoding"], what: string): HTMLElement {
   if (text === null) return h("span", { class: "muted" }, `(no ${what})`);
-  return h("div", {},
+  return h(
+    "div",
+    {},
     h("pre", { class: "payload", tabindex: "0", "aria-label": `${what} as received` }, h("code", {}, text)),
-    encoding === "base64" ? h("span", { class: "hint" }, "base64 of bytes that are not UTF-8") : null);
+    encoding === "base64" ? h("span", { class: "hint" }, "base64 of bytes that are not UTF-8") : null,
+  );
 }
 
 function pageLink(page: number | null, label: string, rel: string): HTMLElement {
@@ -26,25 +29,50 @@ export function deadLettersView(): View {
       const answer = await apiGet<Page<DeadLetter>>("/api/dead_letters/", { page: String(page), page_size: PAGE_SIZE });
       if (!context.active()) return;
       const rows = answer.results.map((letter) =>
-        h("tr", { "data-id": letter.id },
+        h(
+          "tr",
+          { "data-id": letter.id },
           h("th", { scope: "row" }, h("time", { datetime: letter.received_at }, letter.received_at)),
           h("td", {}, letter.reason),
           h("td", {}, `${letter.topic} / ${letter.partition} / ${letter.offset}`),
           h("td", {}, bytesCell(letter.key, letter.key_encoding, "key")),
-          h("td", { class: "payload-cell" }, bytesCell(letter.payload, letter.payload_encoding, "payload"))));
+          h("td", { class: "payload-cell" }, bytesCell(letter.payload, letter.payload_encoding, "payload")),
+        ),
+      );
       replaceChildren(
         context.main,
         h("h1", { tabindex: "-1" }, "Dead letters"),
         h("p", {}, "Messages the consumer could not store as outcomes, kept exactly as received with the reason and where they came from."),
-        h("div", { class: "table-scroll" },
-          h("table", { class: "data", id: "dead-letters-table" },
+        h(
+          "div",
+          { class: "table-scroll" },
+          h(
+            "table",
+            { class: "data", id: "dead-letters-table" },
             h("caption", {}, `${formatCount(answer.count)} dead letters, newest first${page > 1 ? `; page ${page}` : ""}.`),
-            h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Received at"), h("th", { scope: "col" }, "Reason"), h("th", { scope: "col" }, "Topic / partition / offset"), h("th", { scope: "col" }, "Key"), h("th", { scope: "col" }, "Payload"))),
-            h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5 }, "No dead letters."))])))),
-        h("nav", { class: "pager", "aria-label": "Pages of dead letters" },
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                h("th", { scope: "col" }, "Received at"),
+                h("th", { scope: "col" }, "Reason"),
+                h("th", { scope: "col" }, "Topic / partition / offset"),
+                h("th", { scope: "col" }, "Key"),
+                h("th", { scope: "col" }, "Payload"),
+              ),
+            ),
+            h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5 }, "No dead letters."))])),
+          ),
+        ),
+        h(
+          "nav",
+          { class: "pager", "aria-label": "Pages of dead letters" },
           pageLink(page > 1 ? 1 : null, "First page", "first"),
           pageLink(answer.previous ? page - 1 : null, "Previous page", "prev"),
-          pageLink(answer.next ? page + 1 : null, "Next page", "next")),
+          pageLink(answer.next ? page + 1 : null, "Next page", "next"),
+        ),
       );
     },
   };

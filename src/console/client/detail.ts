@@ -45,12 +45,22 @@ export function detailView(id: string): View {
         context.main,
         back,
         h("h1", { tabindex: "-1" }, `Outcome ${outcome.bid_id}`),
-        h("section", { "aria-labelledby": "fields-title" },
+        h(
+          "section",
+          { "aria-labelledby": "fields-title" },
           h("h2", { id: "fields-title" }, "Fields"),
-          h("dl", { class: "fields", id: "outcome-fields" }, ...fields(outcome).map(([name, value]) => h("div", {}, h("dt", {}, name), h("dd", { "data-field": name }, value))))),
-        h("section", { "aria-labelledby": "raw-title" },
+          h(
+            "dl",
+            { class: "fields", id: "outcome-fields" },
+            ...fields(outcome).map(([name, value]) => h("div", {}, h("dt", {}, name), h("dd", { "data-field": name }, value))),
+          ),
+        ),
+        h(
+          "section",
+          { "aria-labelledby": "raw-title" },
           h("h2", { id: "raw-title" }, "raw_data: the message as received"),
-          h("pre", { class: "json", id: "raw-data", tabindex: "0", "aria-labelledby": "raw-title" }, h("code", {}, JSON.stringify(outcome.raw_data, null, 2)))),
+          h("pre", { class: "json", id: "raw-data", tabindex: "0", "aria-labelledby": "raw-title" }, h("code", {}, JSON.stringify(outcome.raw_data, null, 2))),
+        ),
       );
     },
   };

@@ -41,5 +41,10 @@ export function select(id: string, name: string, options: [value: string, label:
 
 /** An error message screen readers announce. */
 export function alertBox(title: string, lines: string[] = []): HTMLElement {
-  return h("div", { class: "alert", role: "alert" }, h("p", { class: "alert-title" }, title), lines.length ? h("ul", {}, ...lines.map((line) => h("li", {}, line))) : null);
+  return h(
+    "div",
+    { class: "alert", role: "alert" },
+    h("p", { class: "alert-title" }, title),
+    lines.length ? h("ul", {}, ...lines.map((line) => h("li", {}, line))) : null,
+  );
 }

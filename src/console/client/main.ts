@@ -4,15 +4,19 @@ import { detailView } from "./detail.ts";
 import { h } from "./dom.ts";
 import { outcomesView } from "./outcomes.ts";
 import { overviewView } from "./overview.ts";
-import { startRouter, type Route, type View } from "./router.ts";
+import { type Route, startRouter, type View } from "./router.ts";
 import { renderTokenStatus } from "./token.ts";
 
 function viewFor(route: Route): View {
   switch (route.name) {
-    case "overview": return overviewView();
-    case "outcomes": return outcomesView();
-    case "outcome": return detailView(route.id);
-    case "dead-letters": return deadLettersView();
+    case "overview":
+      return overviewView();
+    case "outcomes":
+      return outcomesView();
+    case "outcome":
+      return detailView(route.id);
+    case "dead-letters":
+      return deadLettersView();
     case "not-found":
       return {
         async render({ main }) {

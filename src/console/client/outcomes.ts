@@ -1,6 +1,6 @@
 // Outcomes browser: filters, prefix search, sortable columns and keyset pages. The address bar
 // holds exactly the API's query (plus nothing else), so the table is what /api/outcomes/ answers.
-import { ApiFailure, apiGet, queryOf, type OutcomeRecord, type Page } from "./api.ts";
+import { ApiFailure, apiGet, type OutcomeRecord, type Page, queryOf } from "./api.ts";
 import { alertBox, field, h, replaceChildren, select } from "./dom.ts";
 import { formatCount, formatMoney, yesNo } from "./format.ts";
 import type { View, ViewContext } from "./router.ts";
@@ -46,8 +46,12 @@ function currentSort(params: URLSearchParams): { field: string; desc: boolean } 
 function sortedHeader(params: URLSearchParams, field: SortField, navigate: ViewContext["navigate"]): HTMLTableCellElement {
   const sort = currentSort(params);
   const active = sort.field === field;
-  const button = h("button", { type: "button", class: "sort", "data-sort": field },
-    SORTABLE[field], h("span", { class: "sort-mark", "aria-hidden": "true" }, active ? (sort.desc ? " ▼" : " ▲") : " ↕"));
+  const button = h(
+    "button",
+    { type: "button", class: "sort", "data-sort": field },
+    SORTABLE[field],
+    h("span", { class: "sort-mark", "aria-hidden": "true" }, active ? (sort.desc ? " ▼" : " ▲") : " ↕"),
+  );
   button.addEventListener("click", () => {
     const next = new URLSearchParams(params);
     next.delete("cursor");
@@ -62,16 +66,55 @@ function filterForm(params: URLSearchParams, navigate: ViewContext["navigate"]):
   const text = (name: string, extra: Record<string, string> = {}) =>
     h("input", { id: `f-${name}`, name, type: "text", value: params.get(name) ?? "", spellcheck: "false", ...extra });
   const search = h("input", { id: "f-search", name: "search", type: "search", value: params.get("search") ?? "", spellcheck: "false", autocomplete: "off" });
-  const form = h("form", { class: "filters", role: "search", "aria-label": "Filter outcomes", action: "/console/outcomes", method: "get" },
+  const form = h(
+    "form",
+    { class: "filters", role: "search", "aria-label": "Filter outcomes", action: "/console/outcomes", method: "get" },
     field("Search (prefix of bid, user or site)", search),
-    field("Win status", select("f-win_status", "win_status", [["", "Any"], ["true", "Won"], ["false", "Lost"]], params.get("win_status") ?? "")),
-    field("Enriched", select("f-enriched", "enriched", [["", "Any"], ["true", "Enriched"], ["false", "Not enriched"]], params.get("enriched") ?? "")),
+    field(
+      "Win status",
+      select(
+        "f-win_status",
+        "win_status",
+        [
+          ["", "Any"],
+          ["true", "Won"],
+          ["false", "Lost"],
+        ],
+        params.get("win_status") ?? "",
+      ),
+    ),
+    field(
+      "Enriched",
+      select(
+        "f-enriched",
+        "enriched",
+        [
+          ["", "Any"],
+          ["true", "Enriched"],
+          ["false", "Not enriched"],
+        ],
+        params.get("enriched") ?? "",
+      ),
+    ),
     field("Currency", text("currency", { maxlength: "3", size: "4", placeholder: "USD" })),
     field("From (UTC)", text("from", { placeholder: "2025-10-25" }), "Inclusive, ISO-8601"),
     field("To (UTC)", text("to", { placeholder: "2025-10-26T12:00:00Z" }), "Exclusive"),
     field("Min win price", text("min_price", { inputmode: "decimal", size: "8" })),
     field("Max win price", text("max_price", { inputmode: "decimal", size: "8" })),
-    field("Rows per page", select("f-page_size", "page_size", [["25", "25"], ["50", "50"], ["100", "100"], ["500", "500"]], params.get("page_size") ?? DEFAULT_PAGE_SIZE)),
+    field(
+      "Rows per page",
+      select(
+        "f-page_size",
+        "page_size",
+        [
+          ["25", "25"],
+          ["50", "50"],
+          ["100", "100"],
+          ["500", "500"],
+        ],
+        params.get("page_size") ?? DEFAULT_PAGE_SIZE,
+      ),
+    ),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Apply filters"), h("a", { href: "/console/outcomes" }, "Clear")),
   );
   form.addEventListener("submit", (event) => {
@@ -88,7 +131,9 @@ function filterForm(params: URLSearchParams, navigate: ViewContext["navigate"]):
 }
 
 function outcomeRow(outcome: OutcomeRecord): HTMLTableRowElement {
-  return h("tr", { "data-id": outcome.id },
+  return h(
+    "tr",
+    { "data-id": outcome.id },
     h("th", { scope: "row" }, h("a", { href: `/console/outcomes/${outcome.id}` }, outcome.bid_id)),
     h("td", {}, outcome.user_id),
     h("td", {}, outcome.site_domain ?? ""),
@@ -96,17 +141,21 @@ function outcomeRow(outcome: OutcomeRecord): HTMLTableRowElement {
     h("td", { class: "num" }, formatMoney(outcome.win_price)),
     h("td", { class: "num" }, formatMoney(outcome.bid_price)),
     h("td", {}, yesNo(outcome.enriched)),
-    h("td", {}, h("time", { datetime: outcome.timestamp }, outcome.timestamp)));
+    h("td", {}, h("time", { datetime: outcome.timestamp }, outcome.timestamp)),
+  );
 }
 
 function pager(params: URLSearchParams, page: Page<OutcomeRecord>): HTMLElement {
   const link = (href: string | null, label: string, rel: string) =>
     href ? h("a", { href, rel, "data-page": rel }, label) : h("span", { class: "disabled", "aria-disabled": "true" }, label);
   const first = params.get("cursor") ? listUrl(params, null) : null;
-  return h("nav", { class: "pager", "aria-label": "Pages of outcomes" },
+  return h(
+    "nav",
+    { class: "pager", "aria-label": "Pages of outcomes" },
     link(first, "First page", "first"),
     link(consoleLink(params, page.previous), "Previous page", "prev"),
-    link(consoleLink(params, page.next), "Next page", "next"));
+    link(consoleLink(params, page.next), "Next page", "next"),
+  );
 }
 
 export function outcomesView(): View {
@@ -128,13 +177,28 @@ export function outcomesView(): View {
       if (!context.active()) return;
       const sort = currentSort(params);
       const sortLabel = `${SORTABLE[sort.field as SortField] ?? sort.field}, ${sort.desc ? "descending" : "ascending"}`;
-      const table = h("table", { class: "data outcomes", id: "outcomes-table" },
+      const table = h(
+        "table",
+        { class: "data outcomes", id: "outcomes-table" },
         h("caption", { id: "results-caption", tabindex: "-1" }, `${formatCount(page.count)} outcomes match; sorted by ${sortLabel}.`),
-        h("thead", {}, h("tr", {},
-          h("th", { scope: "col" }, "Bid id"), h("th", { scope: "col" }, "User id"), h("th", { scope: "col" }, "Site domain"),
-          h("th", { scope: "col" }, "Win status"), sortedHeader(params, "win_price", navigate), sortedHeader(params, "bid_price", navigate),
-          h("th", { scope: "col" }, "Enriched"), sortedHeader(params, "timestamp", navigate))),
-        h("tbody", {}, ...(page.results.length ? page.results.map(outcomeRow) : [h("tr", {}, h("td", { colspan: 8 }, "No outcomes match these filters."))])));
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, "Bid id"),
+            h("th", { scope: "col" }, "User id"),
+            h("th", { scope: "col" }, "Site domain"),
+            h("th", { scope: "col" }, "Win status"),
+            sortedHeader(params, "win_price", navigate),
+            sortedHeader(params, "bid_price", navigate),
+            h("th", { scope: "col" }, "Enriched"),
+            sortedHeader(params, "timestamp", navigate),
+          ),
+        ),
+        h("tbody", {}, ...(page.results.length ? page.results.map(outcomeRow) : [h("tr", {}, h("td", { colspan: 8 }, "No outcomes match these filters."))])),
+      );
       replaceChildren(main, heading, form, h("div", { class: "table-scroll" }, table), pager(params, page));
     },
   };

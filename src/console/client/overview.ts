@@ -1,7 +1,7 @@
 // Live overview: totals for a period, a chart per hour or day, top sites and users, ingest
 // health. It refreshes in place every few seconds (no reload, focus and scroll untouched).
-import { ApiFailure, apiGet, AuthRequired, type IngestStatus, type Params, type SeriesPoint, type Stats, type TimeSeries, type TopList } from "./api.ts";
-import { createChart, type Chart } from "./chart.ts";
+import { ApiFailure, AuthRequired, apiGet, type IngestStatus, type Params, type SeriesPoint, type Stats, type TimeSeries, type TopList } from "./api.ts";
+import { type Chart, createChart } from "./chart.ts";
 import { alertBox, field, h, replaceChildren, select } from "./dom.ts";
 import { formatAverage, formatCount, formatMoney, formatPercent, formatRate } from "./format.ts";
 import { showError, type View, type ViewContext } from "./router.ts";
@@ -15,7 +15,13 @@ const PERIODS: [string, string][] = [
   ["custom", "Custom range"],
 ];
 const PERIOD_SECONDS: Record<string, number> = { "1h": 3_600, "24h": 86_400, "7d": 604_800, "30d": 2_592_000 };
-const REFRESH_CHOICES: [string, string][] = [["0", "Off"], ["2", "Every 2 s"], ["5", "Every 5 s"], ["15", "Every 15 s"], ["60", "Every minute"]];
+const REFRESH_CHOICES: [string, string][] = [
+  ["0", "Off"],
+  ["2", "Every 2 s"],
+  ["5", "Every 5 s"],
+  ["15", "Every 15 s"],
+  ["60", "Every minute"],
+];
 const BUCKET_MS = { hour: 3_600_000, day: 86_400_000 };
 
 interface Settings {
@@ -67,12 +73,18 @@ const STAT_LABELS: [key: string, label: string][] = [
 
 function statText(key: string, stats: Stats): { text: string; value: string } {
   switch (key) {
-    case "total_outcomes": return { text: formatCount(stats.total_outcomes), value: String(stats.total_outcomes) };
-    case "total_wins": return { text: formatCount(stats.total_wins), value: String(stats.total_wins) };
-    case "win_rate": return { text: formatPercent(stats.win_rate), value: String(stats.win_rate) };
-    case "total_revenue": return { text: formatMoney(stats.total_revenue), value: String(stats.total_revenue) };
-    case "average_win_price": return { text: formatAverage(stats.average_win_price), value: String(stats.average_win_price) };
-    case "average_bid_price": return { text: formatAverage(stats.average_bid_price), value: String(stats.average_bid_price) };
+    case "total_outcomes":
+      return { text: formatCount(stats.total_outcomes), value: String(stats.total_outcomes) };
+    case "total_wins":
+      return { text: formatCount(stats.total_wins), value: String(stats.total_wins) };
+    case "win_rate":
+      return { text: formatPercent(stats.win_rate), value: String(stats.win_rate) };
+    case "total_revenue":
+      return { text: formatMoney(stats.total_revenue), value: String(stats.total_revenue) };
+    case "average_win_price":
+      return { text: formatAverage(stats.average_win_price), value: String(stats.average_win_price) };
+    case "average_bid_price":
+      return { text: formatAverage(stats.average_bid_price), value: String(stats.average_bid_price) };
     default: {
       const share = stats.total_outcomes === 0 ? 0 : (stats.enriched_count / stats.total_outcomes) * 100;
       return { text: `${formatPercent(share)} (${formatCount(stats.enriched_count)})`, value: String(stats.enriched_count) };
@@ -90,22 +102,39 @@ function topTable(id: string, caption: string, keyLabel: string): { table: HTMLT
     "table",
     { id, class: "data" },
     h("caption", {}, caption),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, keyLabel), h("th", { scope: "col", class: "num" }, "Revenue"), h("th", { scope: "col", class: "num" }, "Outcomes"), h("th", { scope: "col", class: "num" }, "Wins"))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col" }, keyLabel),
+        h("th", { scope: "col", class: "num" }, "Revenue"),
+        h("th", { scope: "col", class: "num" }, "Outcomes"),
+        h("th", { scope: "col", class: "num" }, "Wins"),
+      ),
+    ),
     body,
   );
   return { table, body };
 }
 
 function fillTop(body: HTMLTableSectionElement, top: TopList, noneLabel: string): void {
-  if (top.results.length === 0) return replaceChildren(body, h("tr", {}, h("td", { colspan: 4 }, "No outcomes in this period.")));
+  if (top.results.length === 0) {
+    replaceChildren(body, h("tr", {}, h("td", { colspan: 4 }, "No outcomes in this period.")));
+    return;
+  }
   replaceChildren(
     body,
     ...top.results.map((entry) =>
-      h("tr", {},
+      h(
+        "tr",
+        {},
         h("th", { scope: "row" }, entry.key ?? noneLabel),
         h("td", { class: "num" }, formatMoney(entry.revenue)),
         h("td", { class: "num" }, formatCount(entry.outcomes)),
-        h("td", { class: "num" }, formatCount(entry.wins))),
+        h("td", { class: "num" }, formatCount(entry.wins)),
+      ),
     ),
   );
 }
@@ -115,7 +144,14 @@ function fillSeriesTable(body: HTMLTableSectionElement, points: SeriesPoint[], i
   replaceChildren(
     body,
     ...points.map((p) =>
-      h("tr", {}, h("th", { scope: "row" }, label(p.bucket)), h("td", { class: "num" }, formatCount(p.outcomes)), h("td", { class: "num" }, formatCount(p.wins)), h("td", { class: "num" }, formatMoney(p.revenue))),
+      h(
+        "tr",
+        {},
+        h("th", { scope: "row" }, label(p.bucket)),
+        h("td", { class: "num" }, formatCount(p.outcomes)),
+        h("td", { class: "num" }, formatCount(p.wins)),
+        h("td", { class: "num" }, formatMoney(p.revenue)),
+      ),
     ),
   );
 }
@@ -127,20 +163,29 @@ function fillIngest(list: HTMLElement, lagBody: HTMLTableSectionElement, status:
     row("Stored per second, last minute", formatRate(status.messages_per_second.last_minute), "rate_1m"),
     row("Stored per second, last 5 minutes", formatRate(status.messages_per_second.last_5_minutes), "rate_5m"),
     row("Consumer lag (messages)", status.consumer_lag.partitions.length ? formatCount(status.consumer_lag.total) : "not reported", "lag"),
-    h("div", { class: "stat" }, h("dt", {}, "Dead letters in the period"), h("dd", { "data-ingest": "dead_letters" }, h("a", { href: deadLettersLink }, formatCount(status.dead_letters.count)))),
+    h(
+      "div",
+      { class: "stat" },
+      h("dt", {}, "Dead letters in the period"),
+      h("dd", { "data-ingest": "dead_letters" }, h("a", { href: deadLettersLink }, formatCount(status.dead_letters.count))),
+    ),
   );
   if (status.consumer_lag.partitions.length === 0) {
-    return replaceChildren(lagBody, h("tr", {}, h("td", { colspan: 5 }, "No consumer has reported its lag yet.")));
+    replaceChildren(lagBody, h("tr", {}, h("td", { colspan: 5 }, "No consumer has reported its lag yet.")));
+    return;
   }
   replaceChildren(
     lagBody,
     ...status.consumer_lag.partitions.map((p) =>
-      h("tr", {},
+      h(
+        "tr",
+        {},
         h("th", { scope: "row" }, `${p.topic} / ${p.partition}`),
         h("td", {}, p.group_id),
         h("td", { class: "num" }, formatCount(p.lag)),
         h("td", { class: "num" }, p.committed_offset === null ? "none" : formatCount(p.committed_offset)),
-        h("td", {}, h("time", { datetime: p.updated_at }, p.updated_at))),
+        h("td", {}, h("time", { datetime: p.updated_at }, p.updated_at)),
+      ),
     ),
   );
 }
@@ -167,16 +212,35 @@ export function overviewView(): View {
       const period = select("period", "period", PERIODS, settings.period);
       const from = h("input", { id: "from", name: "from", type: "text", value: settings.from ?? "", placeholder: "2025-10-25T00:00:00Z", spellcheck: "false" });
       const to = h("input", { id: "to", name: "to", type: "text", value: settings.to ?? "", placeholder: "2025-10-26T00:00:00Z", spellcheck: "false" });
-      const interval = select("interval", "interval", [["hour", "Per hour"], ["day", "Per day"]], settings.interval);
+      const interval = select(
+        "interval",
+        "interval",
+        [
+          ["hour", "Per hour"],
+          ["day", "Per day"],
+        ],
+        settings.interval,
+      );
       // A period set by hand in the address (refresh=1) is shown as itself, not as the first choice.
       const refreshChoices: [string, string][] = REFRESH_CHOICES.some(([value]) => value === String(settings.refreshSeconds))
         ? REFRESH_CHOICES
         : [...REFRESH_CHOICES, [String(settings.refreshSeconds), `Every ${settings.refreshSeconds} s`]];
       const refresh = select("refresh", "refresh", refreshChoices, String(settings.refreshSeconds));
-      const custom = h("div", { class: "custom-range", hidden: settings.period !== "custom" }, field("From (UTC, inclusive)", from, "ISO-8601, e.g. 2025-10-25 or 2025-10-25T12:00:00Z"), field("To (UTC, exclusive)", to));
-      const form = h("form", { class: "controls", "aria-label": "Overview settings" },
-        field("Period", period), custom, field("Chart buckets", interval), field("Auto-refresh", refresh),
-        h("button", { type: "submit" }, "Apply"));
+      const custom = h(
+        "div",
+        { class: "custom-range", hidden: settings.period !== "custom" },
+        field("From (UTC, inclusive)", from, "ISO-8601, e.g. 2025-10-25 or 2025-10-25T12:00:00Z"),
+        field("To (UTC, exclusive)", to),
+      );
+      const form = h(
+        "form",
+        { class: "controls", "aria-label": "Overview settings" },
+        field("Period", period),
+        custom,
+        field("Chart buckets", interval),
+        field("Auto-refresh", refresh),
+        h("button", { type: "submit" }, "Apply"),
+      );
       const apply = (focus: string) => {
         const next = new URLSearchParams();
         next.set("period", period.value);
@@ -200,25 +264,57 @@ export function overviewView(): View {
       interval.addEventListener("change", () => apply("#interval"));
       refresh.addEventListener("change", () => apply("#refresh"));
 
-      const statList = h("dl", { class: "stats", id: "stats" },
-        ...STAT_LABELS.map(([key, label]) => h("div", { class: "stat" }, h("dt", {}, label), h("dd", { "data-stat": key }, "…"))));
+      const statList = h(
+        "dl",
+        { class: "stats", id: "stats" },
+        ...STAT_LABELS.map(([key, label]) => h("div", { class: "stat" }, h("dt", {}, label), h("dd", { "data-stat": key }, "…"))),
+      );
       const updated = h("p", { class: "updated", id: "updated" }, "Loading…");
       const problems = h("div", { id: "overview-problems" });
       const chartBox = h("div", { class: "chart", id: "chart" });
       const chartNote = h("div", { id: "chart-note" });
       const seriesBody = h("tbody");
-      const seriesTable = h("table", { class: "data", id: "series-table" },
+      const seriesTable = h(
+        "table",
+        { class: "data", id: "series-table" },
         h("caption", {}, "Outcomes, wins and revenue per bucket (UTC)"),
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, settings.interval === "hour" ? "Hour" : "Day"), h("th", { scope: "col", class: "num" }, "Outcomes"), h("th", { scope: "col", class: "num" }, "Wins"), h("th", { scope: "col", class: "num" }, "Revenue"))),
-        seriesBody);
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, settings.interval === "hour" ? "Hour" : "Day"),
+            h("th", { scope: "col", class: "num" }, "Outcomes"),
+            h("th", { scope: "col", class: "num" }, "Wins"),
+            h("th", { scope: "col", class: "num" }, "Revenue"),
+          ),
+        ),
+        seriesBody,
+      );
       const sites = topTable("top-sites", "Top site domains by revenue", "Site domain");
       const users = topTable("top-users", "Top users by revenue", "User");
       const ingestList = h("dl", { class: "stats", id: "ingest" });
       const lagBody = h("tbody");
-      const lagTable = h("table", { class: "data", id: "lag-table" },
+      const lagTable = h(
+        "table",
+        { class: "data", id: "lag-table" },
         h("caption", {}, "Consumer lag by partition, as last reported by the consumer"),
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Topic / partition"), h("th", { scope: "col" }, "Group"), h("th", { scope: "col", class: "num" }, "Lag"), h("th", { scope: "col", class: "num" }, "Committed offset"), h("th", { scope: "col" }, "Reported at"))),
-        lagBody);
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, "Topic / partition"),
+            h("th", { scope: "col" }, "Group"),
+            h("th", { scope: "col", class: "num" }, "Lag"),
+            h("th", { scope: "col", class: "num" }, "Committed offset"),
+            h("th", { scope: "col" }, "Reported at"),
+          ),
+        ),
+        lagBody,
+      );
 
       replaceChildren(
         main,
@@ -227,14 +323,20 @@ export function overviewView(): View {
         updated,
         problems,
         h("section", { "aria-labelledby": "totals-title" }, sectionHeading("totals-title", "Totals"), statList),
-        h("section", { "aria-labelledby": "chart-title" },
+        h(
+          "section",
+          { "aria-labelledby": "chart-title" },
           sectionHeading("chart-title", `Outcomes, wins and revenue per ${settings.interval}`),
           chartNote,
           h("figure", {}, chartBox, h("figcaption", {}, "Outcomes and wins on the left axis, revenue (dashed) on the right; times in UTC.")),
-          h("details", {}, h("summary", {}, "Chart data as a table"), seriesTable)),
-        h("div", { class: "columns" },
+          h("details", {}, h("summary", {}, "Chart data as a table"), seriesTable),
+        ),
+        h(
+          "div",
+          { class: "columns" },
           h("section", { "aria-labelledby": "top-sites-title" }, sectionHeading("top-sites-title", "Top site domains"), sites.table),
-          h("section", { "aria-labelledby": "top-users-title" }, sectionHeading("top-users-title", "Top users"), users.table)),
+          h("section", { "aria-labelledby": "top-users-title" }, sectionHeading("top-users-title", "Top users"), users.table),
+        ),
         h("section", { "aria-labelledby": "ingest-title" }, sectionHeading("ingest-title", "Ingest health"), ingestList, lagTable),
       );
       chart = createChart(chartBox, settings.interval);
@@ -264,9 +366,8 @@ export function overviewView(): View {
         fillIngest(ingestList, lagBody, ingest, "/console/dead-letters");
         replaceChildren(problems);
         const at = new Date(now).toISOString().replace("T", " ").slice(0, 19);
-        updated.textContent = settings.refreshSeconds > 0
-          ? `Updated ${at} UTC; refreshes every ${settings.refreshSeconds} s.`
-          : `Updated ${at} UTC; auto-refresh is off.`;
+        updated.textContent =
+          settings.refreshSeconds > 0 ? `Updated ${at} UTC; refreshes every ${settings.refreshSeconds} s.` : `Updated ${at} UTC; auto-refresh is off.`;
         updated.dataset.refreshedAt = String(now);
       };
 

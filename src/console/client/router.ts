@@ -4,12 +4,7 @@ import { ApiFailure, AuthRequired } from "./api.ts";
 import { alertBox, h, replaceChildren } from "./dom.ts";
 import { renderTokenForm } from "./token.ts";
 
-export type Route =
-  | { name: "overview" }
-  | { name: "outcomes" }
-  | { name: "outcome"; id: string }
-  | { name: "dead-letters" }
-  | { name: "not-found" };
+export type Route = { name: "overview" } | { name: "outcomes" } | { name: "outcome"; id: string } | { name: "dead-letters" } | { name: "not-found" };
 
 export function routeOf(pathname: string): Route {
   const path = pathname.replace(/\/+$/, "");
@@ -110,7 +105,10 @@ function moveFocus(main: HTMLElement, selector: string | undefined): void {
 }
 
 export function showError(main: HTMLElement, error: unknown, retry: () => void): void {
-  if (error instanceof AuthRequired) return renderTokenForm(main, error.refused, retry);
+  if (error instanceof AuthRequired) {
+    renderTokenForm(main, error.refused, retry);
+    return;
+  }
   const message = error instanceof ApiFailure ? error.detail : "The API could not be reached.";
   const lines = error instanceof ApiFailure ? error.lines() : [String((error as Error)?.message ?? error)];
   const again = h("button", { type: "button" }, "Try again");

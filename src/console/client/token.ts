@@ -22,7 +22,10 @@ export function clearToken(): void {
 export function renderTokenStatus(): void {
   const slot = document.getElementById("token-status");
   if (!slot) return;
-  if (getToken() === null) return replaceChildren(slot);
+  if (getToken() === null) {
+    replaceChildren(slot);
+    return;
+  }
   const button = h("button", { type: "button", class: "link-button" }, "Forget token");
   button.addEventListener("click", () => {
     clearToken();

@@ -259,7 +259,10 @@ export async function startBatchLoop(options: BatchLoopOptions): Promise<BatchLo
     const disconnected = await Promise.race([
       consumer.disconnect().then(
         () => true,
-        (error) => (log.warn("Kafka disconnect failed", errorSummary(error)), true),
+        (error) => {
+          log.warn("Kafka disconnect failed", errorSummary(error));
+          return true;
+        },
       ),
       sleep(DISCONNECT_DEADLINE_MS).then(() => false),
     ]);

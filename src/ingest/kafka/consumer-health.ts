@@ -10,7 +10,7 @@
 // Served through src/runtime.ts, so the same server runs under Bun and Deno.
 import type { Registry } from "prom-client";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "../../metrics/registry";
-import { serve, type HttpServer } from "../../runtime";
+import { type HttpServer, serve } from "../../runtime";
 import type { ConsumerStats } from "./consumer";
 
 /** A batch or the lag record that succeeded this recently proves the database answers; older, readiness pings it. */

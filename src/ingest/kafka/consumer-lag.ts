@@ -55,10 +55,7 @@ export function lagByPartition(lags: readonly PartitionLag[]): Record<string, nu
 }
 
 export async function fetchConsumerLag(admin: Admin, topic: string, groupId: string): Promise<PartitionLag[]> {
-  const [topicOffsets, groupOffsets] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
-  ]);
+  const [topicOffsets, groupOffsets] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
   const forTopic = groupOffsets.find((entry) => entry.topic === topic)?.partitions ?? [];
   return partitionLag(topicOffsets, forTopic);
 }

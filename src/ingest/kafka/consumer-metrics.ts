@@ -18,8 +18,8 @@
 // loop's onBatch hook (one call per committed batch), gauges read the loop's ConsumerStats when
 // Prometheus scrapes.
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { BatchReport, ConsumerStats } from "./consumer";
 import { createComponentRegistry } from "../../metrics/registry";
+import type { BatchReport, ConsumerStats } from "./consumer";
 
 type PartitionLabels = "topic" | "partition";
 
@@ -40,8 +40,7 @@ const epochSeconds = (epochMs: number) => epochMs / 1000;
 export function createConsumerMetrics(stats: ConsumerStats, topic: string): ConsumerMetrics {
   const registry = createComponentRegistry();
   const registers = [registry];
-  const partitionCounter = (name: string, help: string) =>
-    new Counter<PartitionLabels>({ name, help, labelNames: ["topic", "partition"], registers });
+  const partitionCounter = (name: string, help: string) => new Counter<PartitionLabels>({ name, help, labelNames: ["topic", "partition"], registers });
 
   const consumed = partitionCounter("consumer_messages_consumed_total", "Messages handled and committed: stored + duplicate + invalid.");
   const stored = partitionCounter("consumer_messages_stored_total", "New auction outcomes stored.");

@@ -11,9 +11,9 @@ import type { Logger } from "../../log";
 import type { MessageSource } from "../batch-writer";
 import { createIngestCounters, createIngestStep, databaseAnswered, errorSummary, type IngestCounters, type IngestedBatch } from "../ingest-step";
 import type { RetryPolicy } from "../retry";
-import { createLoopStats, startBatchLoop, type KafkaChunk, type LoopStats, type StopReason } from "./batch-loop";
+import { createLoopStats, type KafkaChunk, type LoopStats, type StopReason, startBatchLoop } from "./batch-loop";
 import { createKafka } from "./client";
-import { fetchConsumerLag, lagByPartition, lagRows, recordConsumerLag, type PartitionLag } from "./consumer-lag";
+import { fetchConsumerLag, lagByPartition, lagRows, type PartitionLag, recordConsumerLag } from "./consumer-lag";
 
 export type { StopReason } from "./batch-loop";
 
@@ -113,7 +113,15 @@ function reportOf(chunk: KafkaChunk, batch: IngestedBatch): BatchReport {
 }
 
 /** Measures the group's lag from the broker, logs it, stores it for the API; a failure of either only waits for the next report. */
-function lagReporter(deps: { admin: Admin; pool: { readonly sql: Sql }; log: Logger; stats: ConsumerStats; topic: string; group: string; stopping: () => boolean }) {
+function lagReporter(deps: {
+  admin: Admin;
+  pool: { readonly sql: Sql };
+  log: Logger;
+  stats: ConsumerStats;
+  topic: string;
+  group: string;
+  stopping: () => boolean;
+}) {
   const { admin, log, stats, topic, group } = deps;
   let running = false;
   return async function reportLag(): Promise<void> {
@@ -180,7 +188,11 @@ export async function startConsumer(deps: ConsumerDeps, options: ConsumerOptions
   async function pingDatabase(timeoutMs: number): Promise<void> {
     const sql = pool.sql;
     try {
-      await withTimeout(sql`select 1`.then(() => undefined), timeoutMs, "database ping");
+      await withTimeout(
+        sql`select 1`.then(() => undefined),
+        timeoutMs,
+        "database ping",
+      );
       failedPings = 0;
       databaseAnswered(stats);
     } catch (error) {

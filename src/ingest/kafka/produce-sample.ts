@@ -1,6 +1,7 @@
 // `bun run start produce-sample [--count N] [--file outcomes.ndjson] [--topic T]`: puts sample
 // auction outcomes (or the lines of an NDJSON file, byte for byte) on the topic, keyed by
 // bid_request_id as the upstream does, to try the consumer locally and in tests.
+import { readFile } from "node:fs/promises";
 import { CompressionTypes, type Message } from "kafkajs";
 import { parseOptions } from "../../cli/options";
 import type { Config } from "../../config";
@@ -75,7 +76,7 @@ export function keyOfLine(line: string): string | null {
 
 async function messagesFrom(args: ProduceArgs): Promise<Message[]> {
   if (args.file) {
-    const text = await Bun.file(args.file).text();
+    const text = await readFile(args.file, "utf8");
     return text
       .split("\n")
       .filter((line) => line.trim() !== "")

@@ -8,7 +8,11 @@ import { parseOutcomeMessage } from "../../../src/outcomes/outcome.mapping";
 describe("parseConsumerArgs", () => {
   test("reads --max-messages, --timeout and --lag-interval, spaced or with =", () => {
     expect(parseConsumerArgs([])).toEqual({});
-    expect(parseConsumerArgs(["--max-messages", "100", "--timeout=1000", "--lag-interval", "5000"])).toEqual({ maxMessages: 100, timeoutMs: 1000, lagIntervalMs: 5000 });
+    expect(parseConsumerArgs(["--max-messages", "100", "--timeout=1000", "--lag-interval", "5000"])).toEqual({
+      maxMessages: 100,
+      timeoutMs: 1000,
+      lagIntervalMs: 5000,
+    });
   });
 
   test("refuses unknown options and values that are not positive integers, naming them", () => {

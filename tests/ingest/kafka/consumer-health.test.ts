@@ -1,8 +1,8 @@
 // The consumer's health decisions and metrics bookkeeping, from its figures alone (the real
 // process is tested in consumer-metrics.test.ts).
 import { describe, expect, test } from "bun:test";
+import { type BatchReport, type ConsumerStats, createConsumerStats } from "../../../src/ingest/kafka/consumer";
 import { consumerHealthHandler, consumerLiveness, consumerReadiness, DATABASE_FRESH_MS } from "../../../src/ingest/kafka/consumer-health";
-import { createConsumerStats, type BatchReport, type ConsumerStats } from "../../../src/ingest/kafka/consumer";
 import { createConsumerMetrics } from "../../../src/ingest/kafka/consumer-metrics";
 import { renderMetrics } from "../../../src/metrics/registry";
 import { parseMetrics, total } from "../../support/metrics";
@@ -59,14 +59,29 @@ describe("consumerHealthHandler", () => {
   test("answers /readyz from a ping when no batch is recent, 503 with the database's error when it fails", async () => {
     let pings = 0;
     const stale = running({ dbAnsweredAt: null });
-    expect(await call(handler(stale, async () => void pings++), "/readyz")).toEqual({ status: 200, body: { status: "ready" } });
+    expect(
+      await call(
+        handler(stale, async () => void pings++),
+        "/readyz",
+      ),
+    ).toEqual({ status: 200, body: { status: "ready" } });
     expect(pings).toBe(1);
-    expect(await call(handler(stale, () => Promise.reject(new Error("database ping timed out after 1500 ms"))), "/readyz")).toEqual({
+    expect(
+      await call(
+        handler(stale, () => Promise.reject(new Error("database ping timed out after 1500 ms"))),
+        "/readyz",
+      ),
+    ).toEqual({
       status: 503,
       body: { status: "unavailable", reason: "database unavailable: database ping timed out after 1500 ms" },
     });
     // Fresh: no ping at all.
-    expect(await call(handler(running(), async () => void pings++), "/readyz")).toEqual({ status: 200, body: { status: "ready" } });
+    expect(
+      await call(
+        handler(running(), async () => void pings++),
+        "/readyz",
+      ),
+    ).toEqual({ status: 200, body: { status: "ready" } });
     expect(pings).toBe(1);
   });
 
@@ -80,7 +95,17 @@ describe("consumerHealthHandler", () => {
 
 describe("createConsumerMetrics", () => {
   const report = (partition: number, changes: Partial<BatchReport>): BatchReport => ({
-    topic: "t", partition, firstOffset: "0", lastOffset: "9", messages: 10, inserted: 10, duplicates: 0, invalid: 0, attempts: 1, durationMs: 250, ...changes,
+    topic: "t",
+    partition,
+    firstOffset: "0",
+    lastOffset: "9",
+    messages: 10,
+    inserted: 10,
+    duplicates: 0,
+    invalid: 0,
+    attempts: 1,
+    durationMs: 250,
+    ...changes,
   });
 
   test("adds each committed batch to the counters and histograms, and reads gauges from the stats at scrape time", async () => {
@@ -122,4 +147,3 @@ describe("createConsumerMetrics", () => {
     expect(total(second, "consumer_lag_messages", { partition: "1" })).toBe(9);
   });
 });
-

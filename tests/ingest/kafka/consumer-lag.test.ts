@@ -4,20 +4,37 @@ import { lagByPartition, lagRows, partitionLag } from "../../../src/ingest/kafka
 
 describe("partitionLag", () => {
   test("is the high-water mark minus the committed offset, per partition in partition order, with both offsets", () => {
-    expect(partitionLag(
-      [{ partition: 1, high: "120", low: "0" }, { partition: 0, high: "50", low: "0" }],
-      [{ partition: 0, offset: "50" }, { partition: 1, offset: "100" }],
-    )).toEqual([
+    expect(
+      partitionLag(
+        [
+          { partition: 1, high: "120", low: "0" },
+          { partition: 0, high: "50", low: "0" },
+        ],
+        [
+          { partition: 0, offset: "50" },
+          { partition: 1, offset: "100" },
+        ],
+      ),
+    ).toEqual([
       { partition: 0, committedOffset: "50", highWatermark: "50", lag: 0 },
       { partition: 1, committedOffset: "100", highWatermark: "120", lag: 20 },
     ]);
   });
 
   test("counts from the low offset when nothing was committed (-1, reported as null) or retention deleted past the commit", () => {
-    expect(partitionLag(
-      [{ partition: 0, high: "100", low: "40" }, { partition: 1, high: "10", low: "5" }, { partition: 2, high: "7", low: "0" }],
-      [{ partition: 0, offset: "-1" }, { partition: 1, offset: "2" }],
-    )).toEqual([
+    expect(
+      partitionLag(
+        [
+          { partition: 0, high: "100", low: "40" },
+          { partition: 1, high: "10", low: "5" },
+          { partition: 2, high: "7", low: "0" },
+        ],
+        [
+          { partition: 0, offset: "-1" },
+          { partition: 1, offset: "2" },
+        ],
+      ),
+    ).toEqual([
       { partition: 0, committedOffset: null, highWatermark: "100", lag: 60 },
       { partition: 1, committedOffset: "2", highWatermark: "10", lag: 5 },
       { partition: 2, committedOffset: null, highWatermark: "7", lag: 7 },

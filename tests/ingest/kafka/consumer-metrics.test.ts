@@ -3,8 +3,8 @@
 // turns 503 while the database is unavailable (idle, then with writes retrying) and 200 after.
 import { describe, expect, test } from "bun:test";
 import { sampleOutcome } from "../../../src/ingest/kafka/produce-sample";
-import { createTopic, endOffsets, produce, waitForCommittedToEnd, type TestMessage } from "../../support/kafka";
-import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine, type ConsumerRoleProcess } from "../../support/consumer";
+import { type ConsumerRoleProcess, consumerTestbed, kafkaEnv, spawnConsumer, stopLine } from "../../support/consumer";
+import { createTopic, endOffsets, produce, type TestMessage, waitForCommittedToEnd } from "../../support/kafka";
 import { scrapeMetrics, series, total } from "../../support/metrics";
 import { waitFor } from "../../support/wait";
 
@@ -67,11 +67,15 @@ describe("consumer health port", () => {
     const ends = await endOffsets(topic);
 
     // The lag is measured every 300 ms: wait until a measurement saw every partition fully committed.
-    const metrics = await waitFor("a lag measurement of 0 on every partition", async () => {
-      const samples = await scrapeMetrics(consumer.healthPort);
-      const lags = series(samples, "consumer_lag_messages", { topic });
-      return lags.length === PARTITIONS && lags.every((s) => s.value === 0) ? samples : undefined;
-    }, { timeoutMs: 15_000, intervalMs: 200 });
+    const metrics = await waitFor(
+      "a lag measurement of 0 on every partition",
+      async () => {
+        const samples = await scrapeMetrics(consumer.healthPort);
+        const lags = series(samples, "consumer_lag_messages", { topic });
+        return lags.length === PARTITIONS && lags.every((s) => s.value === 0) ? samples : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
 
     const sum = (name: string, labels: Record<string, string> = {}) => total(metrics, name, labels);
     expect(sum("consumer_messages_consumed_total", { topic })).toBe(produced);
@@ -124,10 +128,14 @@ describe("consumer health port", () => {
       select pg_terminate_backend(pid) from pg_stat_activity
       where datname = ${bed.db.name} and application_name = 'helios-analytics-consumer'`;
     // Idle: no batch proves the database answers any more, so readiness asks it (after 10 s at most).
-    const idle = await waitFor("/readyz 503 while idle", async () => {
-      const answer = await get(port, "/readyz");
-      return answer.status === 503 ? answer : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 250 });
+    const idle = await waitFor(
+      "/readyz 503 while idle",
+      async () => {
+        const answer = await get(port, "/readyz");
+        return answer.status === 503 ? answer : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     expect(idle.body.status).toBe("unavailable");
     expect(idle.body.reason).toStartWith("database unavailable: ");
     expect(await get(port, "/healthz")).toEqual({ status: 200, body: { status: "ok" } });
@@ -135,10 +143,14 @@ describe("consumer health port", () => {
     // Messages arrive during the outage: their writes fail and are retried.
     const more = valid("metrics-outage", 60);
     await produce(topic, more);
-    const retrying = await waitFor("/readyz naming the retried writes", async () => {
-      const answer = await get(port, "/readyz");
-      return answer.status === 503 && String(answer.body.reason).startsWith("database writes failing, retrying: ") ? answer : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 100 });
+    const retrying = await waitFor(
+      "/readyz naming the retried writes",
+      async () => {
+        const answer = await get(port, "/readyz");
+        return answer.status === 503 && String(answer.body.reason).startsWith("database writes failing, retrying: ") ? answer : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
     expect(retrying.body.status).toBe("unavailable");
     const during = await scrapeMetrics(port);
     expect(total(during, "consumer_db_retries_total")).toBeGreaterThan(0);

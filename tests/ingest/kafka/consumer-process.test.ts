@@ -5,9 +5,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sampleOutcome } from "../../../src/ingest/kafka/produce-sample";
-import { committedOffsets, createTopic, produce, type TestMessage } from "../../support/kafka";
 import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine } from "../../support/consumer";
-import { spawnRole, type ServiceProcess } from "../../support/processes";
+import { committedOffsets, createTopic, produce, type TestMessage } from "../../support/kafka";
+import { type ServiceProcess, spawnRole } from "../../support/processes";
 import { waitFor } from "../../support/wait";
 
 setDefaultTimeout(40_000);
@@ -70,7 +70,14 @@ describe("consumer process flags", () => {
     const waited = Date.parse(idle.timestamp as string) - Date.parse(saved[saved.length - 1]!.timestamp as string);
     expect(waited).toBeGreaterThanOrEqual(1_150);
     expect(waited).toBeLessThan(3_000);
-    expect(stopLine(consumer.lines)).toMatchObject({ level: "INFO", reason: "timeout", total_messages: 40, success_count: 40, duplicate_count: 0, error_count: 0 });
+    expect(stopLine(consumer.lines)).toMatchObject({
+      level: "INFO",
+      reason: "timeout",
+      total_messages: 40,
+      success_count: 40,
+      duplicate_count: 0,
+      error_count: 0,
+    });
     expect(await countRows()).toBe(40);
   });
 
@@ -134,7 +141,10 @@ describe("produce-sample", () => {
     const dir = await mkdtemp(join(tmpdir(), "helios-ndjson-"));
     try {
       const file = join(dir, "outcomes.ndjson");
-      await writeFile(file, ['{"bid_request_id":"file-1","win_status":true,"win_price":1.5,"bid_price":1.5}', "", "not json", '{"bid_id":"file-2"}', ""].join("\n"));
+      await writeFile(
+        file,
+        ['{"bid_request_id":"file-1","win_status":true,"win_price":1.5,"bid_price":1.5}', "", "not json", '{"bid_id":"file-2"}', ""].join("\n"),
+      );
       const topic = await createTopic("ndjson", 1);
       const producer = spawnRole("produce-sample", ["--file", file, "--topic", topic], { KAFKA_BROKERS: kafkaEnv(topic).KAFKA_BROKERS });
       bed.processes.push(producer);

@@ -1,14 +1,14 @@
 // The consumer in-process against the real broker and PostgreSQL: mapping end to end,
 // redelivery, invalid messages, poison rows, logs and lag.
 import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { parseOutcomeMessage, type OutcomeInsert } from "../../../src/outcomes/outcome.mapping";
-import { isoUtc } from "../../../src/values/timestamps";
 import { sampleOutcome } from "../../../src/ingest/kafka/produce-sample";
+import { type OutcomeInsert, parseOutcomeMessage } from "../../../src/outcomes/outcome.mapping";
+import { seededRandom } from "../../../src/simulate/generator";
+import { isoUtc } from "../../../src/values/timestamps";
+import { consumerConfig, type InProcessConsumer, kafkaEnv, startTestConsumer } from "../../support/consumer";
 import { createTestDatabase, emptyIngestTables, type TestDatabase } from "../../support/db";
 import { testApp } from "../../support/http";
-import { closeKafka, committedOffsets, createTopic, endOffsets, produce, uniqueName, waitForCommittedToEnd, type TestMessage } from "../../support/kafka";
-import { consumerConfig, kafkaEnv, startTestConsumer, type InProcessConsumer } from "../../support/consumer";
-import { seededRandom } from "../../../src/simulate/generator";
+import { closeKafka, committedOffsets, createTopic, endOffsets, produce, type TestMessage, uniqueName, waitForCommittedToEnd } from "../../support/kafka";
 import { waitFor } from "../../support/wait";
 
 setDefaultTimeout(30_000);
@@ -132,9 +132,7 @@ describe("consumer: valid outcomes", () => {
     await produce(topic, sent.map(asMessage));
     const { consumer, group } = await consume(topic, undefined, { lagIntervalMs: 300 }, "DEBUG");
     await waitForCommittedToEnd(group, topic);
-    const lag = await waitFor("a lag line showing 0 on both partitions", () =>
-      consumer.lines.find((l) => l.message === "Consumer lag" && l.total_lag === 0),
-    );
+    const lag = await waitFor("a lag line showing 0 on both partitions", () => consumer.lines.find((l) => l.message === "Consumer lag" && l.total_lag === 0));
     expect(lag).toMatchObject({ level: "INFO", topic, group, lag: { "0": 0, "1": 0 }, total_lag: 0 });
     await stop(consumer);
 
@@ -205,10 +203,26 @@ describe("consumer: invalid messages", () => {
     { name: "not UTF-8", message: { key: "k-utf8", value: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x7d]) }, reason: "value is not valid UTF-8" },
     { name: "not JSON", message: { key: "k-json", value: '{"bid_request_id": "broken",' }, reason: /^value is not valid JSON \(/ },
     { name: "not an object", message: { key: "k-array", value: '["req-1"]' }, reason: "value is JSON but not an object (got an array)" },
-    { name: "no bid id", message: { key: null, value: '{"user_id":"u-1","win_price":1}' }, reason: "no bid id: expected a non-empty string in bid_request_id or bid_id" },
-    { name: "price not a number", message: { key: "bad-price", value: '{"bid_request_id":"bad-price","win_price":"ten"}' }, reason: 'win_price is not a number: got "ten"' },
-    { name: "boolean not a boolean", message: { key: "bad-bool", value: '{"bid_request_id":"bad-bool","win_status":"yes"}' }, reason: 'win_status is not a boolean: got "yes" (expected true, false, "true" or "false")' },
-    { name: "unparsable timestamp", message: { key: "bad-ts", value: '{"bid_request_id":"bad-ts","timestamp":"25/10/2025 12:00"}' }, reason: 'timestamp is not a valid ISO-8601 date-time: got "25/10/2025 12:00"' },
+    {
+      name: "no bid id",
+      message: { key: null, value: '{"user_id":"u-1","win_price":1}' },
+      reason: "no bid id: expected a non-empty string in bid_request_id or bid_id",
+    },
+    {
+      name: "price not a number",
+      message: { key: "bad-price", value: '{"bid_request_id":"bad-price","win_price":"ten"}' },
+      reason: 'win_price is not a number: got "ten"',
+    },
+    {
+      name: "boolean not a boolean",
+      message: { key: "bad-bool", value: '{"bid_request_id":"bad-bool","win_status":"yes"}' },
+      reason: 'win_status is not a boolean: got "yes" (expected true, false, "true" or "false")',
+    },
+    {
+      name: "unparsable timestamp",
+      message: { key: "bad-ts", value: '{"bid_request_id":"bad-ts","timestamp":"25/10/2025 12:00"}' },
+      reason: 'timestamp is not a valid ISO-8601 date-time: got "25/10/2025 12:00"',
+    },
     { name: "over 1 MiB", message: { key: "big-1", value: big }, reason: `value is ${Buffer.byteLength(big)} bytes, over the 1 MiB limit (1048576 bytes)` },
     { name: "tombstone", message: { key: "gone", value: null }, reason: "message has no value (a tombstone or an empty record)" },
   ];
@@ -248,7 +262,13 @@ describe("consumer: invalid messages", () => {
     expect(page.status).toBe(200);
     expect(page.body.count).toBe(invalid.length);
     const utf8Letter = page.body.results.find((r: any) => r.key === "k-utf8");
-    expect(utf8Letter).toMatchObject({ topic, partition: 0, payload: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x7d]).toString("base64"), payload_encoding: "base64", reason: "value is not valid UTF-8" });
+    expect(utf8Letter).toMatchObject({
+      topic,
+      partition: 0,
+      payload: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x7d]).toString("base64"),
+      payload_encoding: "base64",
+      reason: "value is not valid UTF-8",
+    });
     expect(page.body.results.find((r: any) => r.key === "bad-price")).toMatchObject({
       payload: '{"bid_request_id":"bad-price","win_price":"ten"}',
       payload_encoding: "utf-8",
