@@ -1,5 +1,5 @@
 // The API's Prometheus metrics and the Elysia plugin that records them and serves GET /metrics.
-// Names are part of the operators' dashboards and alerts: keep them stable (README "Operations").
+// Names are part of the operators' dashboards and alerts: keep them stable (docs/operations.md, "Metrics").
 //
 //   http_requests_total{method,route,status}              counter
 //   http_request_duration_seconds{method,route,status}    histogram

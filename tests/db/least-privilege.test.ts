@@ -1,4 +1,4 @@
-// The least-privilege setup of the README, run exactly as written (scripts/db-roles.sql, then
+// The least-privilege setup of docs/operations.md, run exactly as written (scripts/db-roles.sql, then
 // `migrate` as the migrator, then scripts/db-grants.sql): the migrator migrates, the consumer's
 // role stores a batch (rollups maintained through the SECURITY DEFINER trigger of migration 004)
 // and its lag, the api role serves every route — and each role is refused everything else.

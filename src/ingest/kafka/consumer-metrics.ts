@@ -1,5 +1,5 @@
 // The consumer's Prometheus metrics, served on its health port (consumer-health.ts).
-// Names are part of the operators' dashboards and alerts: keep them stable (README "Operations").
+// Names are part of the operators' dashboards and alerts: keep them stable (docs/operations.md, "Metrics").
 //
 //   consumer_messages_consumed_total{topic,partition}     counter   handled and committed
 //   consumer_messages_stored_total{topic,partition}       counter   new outcomes stored
