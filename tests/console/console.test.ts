@@ -13,6 +13,7 @@ import { recordConsumerLag } from "../../src/ingest/kafka/consumer-lag";
 import { createLogger } from "../../src/log";
 import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
+import { RECORD_FIELDS } from "../support/outcomes-model";
 import { ROOT } from "../support/project";
 import { waitFor } from "../support/wait";
 
@@ -421,24 +422,7 @@ describe("the outcomes browser", () => {
     expect(JSON.parse((await page.textContent("#raw-data"))!)).toEqual(detail.raw_data);
     expect(await page.textContent("#raw-data")).toBe(JSON.stringify(detail.raw_data, null, 2));
     const fields = await page.$$eval("[data-field]", (dds) => Object.fromEntries(dds.map((dd) => [(dd as HTMLElement).dataset.field, dd.textContent])));
-    expect(Object.keys(fields)).toEqual([
-      "id",
-      "bid_id",
-      "user_id",
-      "site_domain",
-      "win_status",
-      "win_price",
-      "bid_price",
-      "currency",
-      "enriched",
-      "timestamp",
-      "auction_timestamp",
-      "user_interests",
-      "is_winner",
-      "profit_margin",
-      "created_at",
-      "updated_at",
-    ]);
+    expect(Object.keys(fields)).toEqual([...RECORD_FIELDS]);
     expect(fields).toMatchObject({ bid_id: "b-13", win_price: "12,345.678901", timestamp: "2025-10-25T18:45:10.654321Z", user_interests: "finance" });
     await screenshot(page, "detail");
     await page.click("a.back");

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
 import { testApp } from "../support/http";
+import { RECORD_FIELDS } from "../support/outcomes-model";
 
 setDefaultTimeout(30_000);
 
@@ -25,24 +26,6 @@ afterAll(async () => {
 
 const FILTERS = ["user_id", "site_domain", "win_status", "enriched", "min_price", "max_price", "currency", "from", "to"];
 const LIST_PARAMS = [...FILTERS, "search", "page", "page_size", "cursor", "ordering"];
-const RECORD_FIELDS = [
-  "id",
-  "bid_id",
-  "user_id",
-  "site_domain",
-  "win_status",
-  "win_price",
-  "bid_price",
-  "currency",
-  "enriched",
-  "timestamp",
-  "auction_timestamp",
-  "user_interests",
-  "is_winner",
-  "profit_margin",
-  "created_at",
-  "updated_at",
-];
 const STATS_FIELDS = ["total_outcomes", "total_wins", "total_losses", "total_revenue", "average_win_price", "average_bid_price", "enriched_count", "win_rate"];
 
 /** Every route of issue 2 as the document names it, with the query parameters it takes. */

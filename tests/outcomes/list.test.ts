@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { insertOutcomes, type StoredOutcome } from "../support/fixtures";
 import { BASE, testApp } from "../support/http";
-import { FILTER_CASES, newestFirst, type SortField, type SortKey, sortedIds } from "../support/outcomes-model";
+import { FILTER_CASES, newestFirst, RECORD_FIELDS, type SortField, type SortKey, sortedIds } from "../support/outcomes-model";
 
 setDefaultTimeout(30_000);
 
@@ -37,25 +37,6 @@ async function walkPages(path: string): Promise<number[][]> {
   }
   return pages;
 }
-
-const RECORD_FIELDS = [
-  "id",
-  "bid_id",
-  "user_id",
-  "site_domain",
-  "win_status",
-  "win_price",
-  "bid_price",
-  "currency",
-  "enriched",
-  "timestamp",
-  "auction_timestamp",
-  "user_interests",
-  "is_winner",
-  "profit_margin",
-  "created_at",
-  "updated_at",
-];
 
 describe("GET /api/outcomes/", () => {
   test("lists every outcome newest first, ties by highest id, 100 per page by default", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { OutcomeInsert } from "../../src/outcomes/outcome.mapping";
 import {
   BID_TIERS,
   COPY_COLUMNS,
@@ -247,20 +248,7 @@ describe("COPY rows", () => {
       await pipeline(Readable.from(all.map(toCopyRow)), stream);
 
       const rows = await db.sql<
-        {
-          bid_id: string;
-          user_id: string;
-          site_domain: string | null;
-          win_status: boolean;
-          win_price: string;
-          bid_price: string;
-          currency: string;
-          enriched: boolean;
-          timestamp: string;
-          auction_timestamp: string;
-          user_interests: unknown;
-          raw_data: unknown;
-        }[]
+        (Omit<OutcomeInsert, "user_interests" | "raw_data" | "auction_timestamp"> & { auction_timestamp: string; user_interests: unknown; raw_data: unknown })[]
       >`
         select bid_id, user_id, site_domain, win_status, win_price::text as win_price, bid_price::text as bid_price, currency,
                enriched, "timestamp", auction_timestamp, user_interests, raw_data

@@ -3,6 +3,26 @@
 import { compareDecimals, meanAsNumber, sumDecimals, winRate } from "./exact-decimal";
 import type { StoredOutcome } from "./fixtures";
 
+/** The fields of an outcome record, in the original's order (its detail serializer): the contract clients rely on. */
+export const RECORD_FIELDS = [
+  "id",
+  "bid_id",
+  "user_id",
+  "site_domain",
+  "win_status",
+  "win_price",
+  "bid_price",
+  "currency",
+  "enriched",
+  "timestamp",
+  "auction_timestamp",
+  "user_interests",
+  "is_winner",
+  "profit_margin",
+  "created_at",
+  "updated_at",
+] as const;
+
 export type SortField = "timestamp" | "win_price" | "bid_price" | "created_at" | "id";
 export type SortKey = [SortField, "asc" | "desc"];
 
