@@ -17,13 +17,15 @@ const encoder = new TextEncoder();
 const asBytes = (value: string | Uint8Array): Uint8Array => (typeof value === "string" ? encoder.encode(value) : value);
 
 /** Generated messages as the ingest step reads them, each at its demo position. */
-export function demoSources(messages: readonly GeneratedMessage[]): MessageSource[] {
+export function demoSources(messages: readonly GeneratedMessage[], generatedAt: string = new Date().toISOString()): MessageSource[] {
   return messages.map((message) => ({
     topic: DEMO_TOPIC,
     partition: DEMO_PARTITION,
     offset: String(message.index),
     key: message.key === null ? null : encoder.encode(message.key),
     payload: asBytes(messageValue(message)),
+    // Like a Kafka record's timestamp: when the demo made the message.
+    timestamp: generatedAt,
   }));
 }
 

@@ -17,6 +17,11 @@ export interface MessageSource {
   offset: string;
   key: Uint8Array | null;
   payload: Uint8Array | null;
+  /**
+   * The source's own time of the message, ISO-8601, the same on every delivery (a Kafka record's
+   * timestamp): the auction time of a message that carries none. Null when the source has none.
+   */
+  timestamp: string | null;
 }
 
 export interface PendingRow {
@@ -91,14 +96,15 @@ async function insertDeadLetters(sql: Sql, rejections: Rejection[]): Promise<voi
   if (rejections.length === 0) return;
   const sources = rejections.map((rejection) => rejection.source);
   await sql`
-    insert into dead_letters (topic, "partition", "offset", message_key, payload, reason)
+    insert into dead_letters (topic, "partition", "offset", message_key, payload, reason, source_timestamp)
     select * from unnest(
       ${sources.map((s) => s.topic)}::text[],
       ${sources.map((s) => String(s.partition))}::text[]::integer[],
       ${sources.map((s) => s.offset)}::text[]::bigint[],
       ${sources.map((s) => byteaText(s.key))}::text[]::bytea[],
       ${sources.map((s) => byteaText(s.payload))}::text[]::bytea[],
-      ${rejections.map((r) => r.reason)}::text[])
+      ${rejections.map((r) => r.reason)}::text[],
+      ${sources.map((s) => s.timestamp)}::text[]::timestamptz[])
     on conflict (topic, "partition", "offset") do nothing`;
 }
 

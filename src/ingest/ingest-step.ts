@@ -62,19 +62,19 @@ export function errorSummary(error: unknown): { error: string; code?: string } {
  * The mapping rejects rather than throws; should a bug make it throw anyway, the message becomes a
  * dead letter too: a source that throws would replay the same batch forever (kafkajs does).
  */
-function parseWithoutThrowing(value: Uint8Array | null, receivedAt: string): ParsedOutcome {
+function parseWithoutThrowing(value: Uint8Array | null, sourceTimestamp: string | null): ParsedOutcome {
   try {
-    return parseOutcomeMessage(value, receivedAt);
+    return parseOutcomeMessage(value, sourceTimestamp);
   } catch (error) {
     return { ok: false, reason: `mapping failed: ${(error as Error)?.message ?? String(error)}` };
   }
 }
 
 /** Messages → rows and rejections; each keeps its source position for a dead letter. */
-export function toBatchInput(messages: readonly MessageSource[], receivedAt: string): BatchInput {
+export function toBatchInput(messages: readonly MessageSource[]): BatchInput {
   const input: BatchInput = { rows: [], rejections: [] };
   for (const source of messages) {
-    const parsed = parseWithoutThrowing(source.payload, receivedAt);
+    const parsed = parseWithoutThrowing(source.payload, source.timestamp);
     if (parsed.ok) input.rows.push({ row: parsed.row, source });
     else input.rejections.push({ source, reason: parsed.reason });
   }
@@ -198,7 +198,7 @@ export function createIngestStep(options: IngestStepOptions): IngestStep {
   return {
     async ingest(messages, control) {
       const began = performance.now();
-      const input = toBatchInput(messages, new Date().toISOString());
+      const input = toBatchInput(messages);
       const written = await writeWithRetry(input, control);
       if (written === null) return null;
       if (written.attempts > 1) log.info("Database write succeeded after retries", { ...control.fields, attempts: written.attempts });

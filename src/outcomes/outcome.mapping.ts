@@ -1,5 +1,6 @@
 // Kafka message value → the row to store, or the reason it cannot be one. Pure: no I/O, no clock
-// (the ingest time comes in as an argument), so every rule is unit-tested without services.
+// (the source's own time of the message comes in as an argument), so every rule is unit-tested
+// without services.
 //
 // Unlike the original (bool("false") was true, unparsable prices silently became 0.00, the insert
 // time replaced the auction time), anything that cannot be read exactly is rejected with a reason
@@ -175,11 +176,15 @@ function readTimestamp(message: Message, field: string): string | null {
   return parsed;
 }
 
-function toRow(message: Message, receivedAt: string): OutcomeInsert {
+function toRow(message: Message, sourceTimestamp: string | null): OutcomeInsert {
   // The bid id first: a message without one is reported as such, whatever else is wrong with it.
   const bidId = readBidId(message);
   const auctionTimestamp = readTimestamp(message, "auction_timestamp");
   const ownTimestamp = readTimestamp(message, "timestamp");
+  const timestamp = ownTimestamp ?? auctionTimestamp ?? (sourceTimestamp === null ? null : parseIsoTimestamp(sourceTimestamp));
+  if (timestamp === null) {
+    throw new Rejected("no auction time: expected timestamp or auction_timestamp (ISO-8601), and the source gives the message no time of its own");
+  }
   return {
     bid_id: bidId,
     user_id: optionalText(message, "user_id") ?? "unknown",
@@ -189,8 +194,11 @@ function toRow(message: Message, receivedAt: string): OutcomeInsert {
     bid_price: readPrice(message, "bid_price"),
     currency: readCurrency(message),
     enriched: readBoolean(message, "enriched"),
-    // When the auction happened: replays and consumer lag must not move an outcome to another day.
-    timestamp: ownTimestamp ?? auctionTimestamp ?? parseIsoTimestamp(receivedAt) ?? receivedAt,
+    // When the auction happened: replays and consumer lag must not move an outcome to another day,
+    // and a redelivery must land on the same instant (and so in the same partition) as the first
+    // delivery, hence the source's own time of the message (a Kafka record's timestamp) as the
+    // last resort, never the ingest wall clock.
+    timestamp,
     auction_timestamp: auctionTimestamp,
     user_interests: Array.isArray(message.user_interests) ? message.user_interests : [],
     raw_data: message,
@@ -198,13 +206,15 @@ function toRow(message: Message, receivedAt: string): OutcomeInsert {
 }
 
 /**
- * Maps one message value to a row. `receivedAt` (ISO-8601) is the ingest time, used as the
- * auction time only when the message carries neither `timestamp` nor `auction_timestamp`.
+ * Maps one message value to a row. `sourceTimestamp` (ISO-8601) is the source's own time of the
+ * message, the same on every delivery (a Kafka record's timestamp); it is the auction time only
+ * when the message carries neither `timestamp` nor `auction_timestamp`. Null: the source has none,
+ * and such a message is rejected.
  */
-export function parseOutcomeMessage(value: Uint8Array | null, receivedAt: string): ParsedOutcome {
+export function parseOutcomeMessage(value: Uint8Array | null, sourceTimestamp: string | null): ParsedOutcome {
   if (value === null) return { ok: false, reason: "message has no value (a tombstone or an empty record)" };
   try {
-    return { ok: true, row: toRow(decodeJsonObject(value), receivedAt) };
+    return { ok: true, row: toRow(decodeJsonObject(value), sourceTimestamp) };
   } catch (error) {
     if (error instanceof Rejected) return { ok: false, reason: error.message };
     throw error;

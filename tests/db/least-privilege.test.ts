@@ -57,7 +57,7 @@ function pending(index: number, offset: number): PendingRow {
   const payload = encoder.encode(JSON.stringify(messageOf(OUTCOMES[index]!)));
   const parsed = parseOutcomeMessage(payload, "2025-11-01T00:00:00Z");
   if (!parsed.ok) throw new Error(parsed.reason);
-  return { row: parsed.row, source: { topic: "auction_outcomes", partition: 0, offset: String(offset), key: null, payload } };
+  return { row: parsed.row, source: { topic: "auction_outcomes", partition: 0, offset: String(offset), key: null, payload, timestamp: null } };
 }
 
 beforeAll(async () => {
@@ -88,7 +88,12 @@ describe("least-privilege roles", () => {
     const consumer = poolAs(ROLE.consumer);
     const batch = {
       rows: [pending(0, 1), pending(1, 2), pending(2, 3)],
-      rejections: [{ source: { topic: "auction_outcomes", partition: 0, offset: "4", key: null, payload: encoder.encode("not json") }, reason: "not JSON" }],
+      rejections: [
+        {
+          source: { topic: "auction_outcomes", partition: 0, offset: "4", key: null, payload: encoder.encode("not json"), timestamp: null },
+          reason: "not JSON",
+        },
+      ],
     };
     expect(await writeBatch(consumer, batch)).toMatchObject({ inserted: 3, duplicates: 0, deadLettered: 1 });
     expect(await writeBatch(consumer, batch)).toMatchObject({ inserted: 0, duplicates: 3, deadLettered: 1 });

@@ -64,7 +64,7 @@ describe("messagesDue", () => {
 describe("demoSources", () => {
   const generator = demoGenerator(DEFAULT_SEED, () => Date.UTC(2026, 0, 1, 12));
   const messages = [...generator.messages(0, 400)];
-  const batch = toBatchInput(demoSources(messages), "2026-01-01T12:00:01Z");
+  const batch = toBatchInput(demoSources(messages, "2026-01-01T12:00:01Z"));
 
   test("keeps each message's position as topic demo, partition 0, offset = its index", () => {
     const sources = [...batch.rows.map((row) => row.source), ...batch.rejections.map((rejection) => rejection.source)];

@@ -29,6 +29,7 @@ function source(offset: number, payload: string | null = null, key: string | nul
     offset: String(offset),
     key: key === null ? null : encoder.encode(key),
     payload: payload === null ? null : encoder.encode(payload),
+    timestamp: "2025-10-25T12:00:00.000Z",
   };
 }
 

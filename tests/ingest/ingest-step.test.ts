@@ -13,7 +13,7 @@ describe("toBatchInput", () => {
       offset,
       key: key === null ? null : Buffer.from(key),
       value: value === null ? null : Buffer.from(value),
-      timestamp: "0",
+      timestamp: "1761393600123",
       attributes: 0,
       headers: {},
     }) as KafkaMessage;
@@ -21,10 +21,12 @@ describe("toBatchInput", () => {
   test("splits messages into rows and rejections, each with its source position and bytes", () => {
     const input = toBatchInput(
       kafkaSources("t", 3, [kafkaMessage("7", '{"bid_id":"b-1"}', "b-1"), kafkaMessage("8", "oops"), kafkaMessage("9", null, "gone")]),
-      "2025-10-25T00:00:00Z",
     );
     expect(input.rows).toHaveLength(1);
     expect(input.rows[0]!.row.bid_id).toBe("b-1");
+    // No auction time in the message: the record's timestamp, the same on every delivery.
+    expect(input.rows[0]!.row.timestamp).toBe("2025-10-25T12:00:00.123+00:00");
+    expect(input.rows[0]!.source.timestamp).toBe("2025-10-25T12:00:00.123Z");
     expect(input.rows[0]!.source).toMatchObject({ topic: "t", partition: 3, offset: "7" });
     expect(Buffer.from(input.rows[0]!.source.key!).toString()).toBe("b-1");
     expect(input.rejections.map((r) => [r.source.offset, r.reason])).toEqual([

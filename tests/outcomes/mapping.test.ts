@@ -1,18 +1,19 @@
 import { describe, expect, test } from "bun:test";
 import { MAX_MESSAGE_BYTES, type OutcomeInsert, parseOutcomeMessage } from "../../src/outcomes/outcome.mapping";
 
-const RECEIVED_AT = "2025-11-01T08:30:00.000Z";
+/** The source's own time of the message (a Kafka record's timestamp). */
+const SOURCE_TIME = "2025-11-01T08:30:00.000Z";
 const encode = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
 
 function row(message: unknown): OutcomeInsert {
-  const parsed = parseOutcomeMessage(encode(message), RECEIVED_AT);
+  const parsed = parseOutcomeMessage(encode(message), SOURCE_TIME);
   if (!parsed.ok) throw new Error(`expected a row, got rejection: ${parsed.reason}`);
   return parsed.row;
 }
 
 function reason(value: Uint8Array | null | unknown): string {
   const bytes = value === null || value instanceof Uint8Array ? value : encode(value);
-  const parsed = parseOutcomeMessage(bytes, RECEIVED_AT);
+  const parsed = parseOutcomeMessage(bytes, SOURCE_TIME);
   if (parsed.ok) throw new Error(`expected a rejection, got row for ${parsed.row.bid_id}`);
   return parsed.reason;
 }
@@ -52,7 +53,7 @@ describe("parseOutcomeMessage: the reference messages", () => {
     });
   });
 
-  test("maps the minimal hand-made message with defaults and the ingest time", () => {
+  test("maps the minimal hand-made message with defaults and the source's time of the message", () => {
     const message = { bid_request_id: "test-1", user_id: "user-123", win_status: true, win_price: 10.5, bid_price: 8.0 };
     expect(row(message)).toEqual({
       bid_id: "test-1",
@@ -214,11 +215,27 @@ describe("parseOutcomeMessage: timestamps", () => {
     expect(row({ bid_id: "b", timestamp: "2025-10-25T14:00:00+02:00" }).timestamp).toBe("2025-10-25T14:00:00+02:00");
   });
 
-  test("takes timestamp from the message, else auction_timestamp, else the ingest time", () => {
+  test("takes timestamp from the message, else auction_timestamp, else the source's time of the message", () => {
     const both = { bid_id: "b", timestamp: "2025-10-25T12:00:00Z", auction_timestamp: "2025-10-25T12:00:01Z" };
     expect(row(both).timestamp).toBe("2025-10-25T12:00:00+00:00");
     expect(row({ bid_id: "b", auction_timestamp: "2025-10-25T12:00:01.5Z" }).timestamp).toBe("2025-10-25T12:00:01.5+00:00");
     expect(row({ bid_id: "b" }).timestamp).toBe("2025-11-01T08:30:00.000+00:00");
+  });
+
+  test("maps a message without an auction time to the same instant on every delivery, never the wall clock", () => {
+    const message = encode({ bid_id: "b" });
+    const first = parseOutcomeMessage(message, SOURCE_TIME);
+    const again = parseOutcomeMessage(message, SOURCE_TIME);
+    expect(first).toEqual(again);
+  });
+
+  test("rejects a message without an auction time when the source gives it no time of its own", () => {
+    const parsed = parseOutcomeMessage(encode({ bid_id: "b" }), null);
+    expect(parsed).toEqual({
+      ok: false,
+      reason: "no auction time: expected timestamp or auction_timestamp (ISO-8601), and the source gives the message no time of its own",
+    });
+    expect(parseOutcomeMessage(encode({ bid_id: "b", auction_timestamp: "2025-10-25T12:00:01Z" }), null).ok).toBe(true);
   });
 
   test("stores a missing auction_timestamp as null", () => {
@@ -263,7 +280,7 @@ describe("parseOutcomeMessage: values that are not an outcome", () => {
   test("accepts a value of exactly 1 MiB", () => {
     const prefix = '{"bid_id":"b","padding":"';
     const text = `${prefix + "x".repeat(MAX_MESSAGE_BYTES - prefix.length - 2)}"}`;
-    expect(parseOutcomeMessage(encode(text), RECEIVED_AT).ok).toBe(true);
+    expect(parseOutcomeMessage(encode(text), SOURCE_TIME).ok).toBe(true);
   });
 
   test("rejects a NUL character anywhere, which PostgreSQL cannot store", () => {
@@ -277,7 +294,7 @@ describe("parseOutcomeMessage: values that are not an outcome", () => {
 
   test("rejects JSON nested more than 100 levels deep and accepts 100", () => {
     const nested = (depth: number) => `{"bid_id":"b","deep":${"[".repeat(depth - 1)}${"]".repeat(depth - 1)}}`;
-    expect(parseOutcomeMessage(encode(nested(100)), RECEIVED_AT).ok).toBe(true);
+    expect(parseOutcomeMessage(encode(nested(100)), SOURCE_TIME).ok).toBe(true);
     expect(reason(nested(101))).toBe("value is nested more than 100 levels deep");
     expect(reason(`{"bid_id":"b","deep":${"[".repeat(200_000)}${"]".repeat(200_000)}}`)).toMatch(/^value is (not valid JSON|nested more than 100 levels deep)/);
   });

@@ -40,6 +40,8 @@ export interface TestMessage {
   key: string | Buffer | null;
   value: string | Buffer | null;
   partition?: number;
+  /** The record's timestamp, ms since the epoch as text (default: the producer's clock). */
+  timestamp?: string;
 }
 
 /**

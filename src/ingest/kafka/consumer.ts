@@ -83,9 +83,22 @@ const DEFAULT_LAG_INTERVAL_MS = 30_000;
 /** The lag record is one small upsert: longer means the database is in trouble, which batches report. */
 const LAG_RECORD_TIMEOUT_MS = 5_000;
 
-/** Kafka messages as the ingest step reads them: each with its position, for a dead letter. */
+/** A record's timestamp (ms since the epoch, CreateTime or LogAppendTime) as ISO-8601; null when it has none (-1). */
+export function recordTimestamp(ms: string): string | null {
+  const epochMs = Number(ms);
+  return Number.isSafeInteger(epochMs) && epochMs >= 0 ? new Date(epochMs).toISOString() : null;
+}
+
+/** Kafka messages as the ingest step reads them: each with its position (for a dead letter) and its record timestamp. */
 export function kafkaSources(topic: string, partition: number, messages: readonly KafkaMessage[]): MessageSource[] {
-  return messages.map((message) => ({ topic, partition, offset: message.offset, key: message.key ?? null, payload: message.value ?? null }));
+  return messages.map((message) => ({
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key ?? null,
+    payload: message.value ?? null,
+    timestamp: recordTimestamp(message.timestamp),
+  }));
 }
 
 /** Rejects with "<what> timed out after N ms" unless `work` settles first; `work` itself goes on. */

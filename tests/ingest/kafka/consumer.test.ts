@@ -195,6 +195,30 @@ describe("consumer: redelivery", () => {
     await stop(replay.consumer);
     expect(await countRows()).toBe(300);
   });
+
+  test("stores a message without timestamp or auction_timestamp at its record's timestamp, and a replay of it once", async () => {
+    const topic = await createTopic("no-auction-time", 1);
+    const recordTime = Date.parse("2025-10-25T06:30:00.250Z");
+    const bare = (i: number): TestMessage => ({
+      key: `bare-${i}`,
+      value: JSON.stringify({ bid_request_id: `bare-${i}`, user_id: "u", win_status: false }),
+      timestamp: String(recordTime + i),
+    });
+    await produce(topic, [bare(0), bare(1), bare(0)]);
+    const first = await consume(topic);
+    await waitForCommittedToEnd(first.group, topic);
+    await stop(first.consumer);
+    // Another group replays the topic later: the same instants, so the same rows, all duplicates.
+    const replay = await consume(topic);
+    await waitForCommittedToEnd(replay.group, topic);
+    await stop(replay.consumer);
+    expect(replay.consumer.handle.stats).toMatchObject({ totalMessages: 3, successCount: 0, duplicateCount: 3 });
+    const rows = await db.sql<{ bid_id: string; timestamp: string }[]>`select bid_id, "timestamp" from auction_outcomes order by bid_id`;
+    expect(rows.map((row) => [row.bid_id, row.timestamp])).toEqual([
+      ["bare-0", "2025-10-25 06:30:00.25+00"],
+      ["bare-1", "2025-10-25 06:30:00.251+00"],
+    ]);
+  });
 });
 
 describe("consumer: invalid messages", () => {
