@@ -21,6 +21,9 @@ import { apiMetrics, createApiMetrics, instrumentedSql } from "./metrics/api-met
 import { AggregateCache } from "./outcomes/aggregate-cache";
 import { outcomesRoutes } from "./outcomes/outcomes.routes";
 import { ApiRoot } from "./outcomes/outcomes.schema";
+import { registerStorageMetrics } from "./storage/storage.metrics";
+import { readStorageState } from "./storage/storage.repository";
+import { storageRoutes } from "./storage/storage.routes";
 
 export interface AppDeps {
   config: Config;
@@ -40,6 +43,7 @@ export function createApp({ config, sql, log, changes }: AppDeps) {
   // Every route below gets the same pool with its queries counted for the db_pool_* gauges.
   const metrics = createApiMetrics(sql.options.max);
   sql = instrumentedSql(sql, metrics);
+  registerStorageMetrics(metrics.registry, () => readStorageState(sql));
   const aggregates = new AggregateCache(changes, {
     ttlMs: config.aggregateCacheTtlMs,
     onLookup: (outcome) => metrics.cacheLookups.inc({ outcome }),
@@ -122,6 +126,7 @@ export function createApp({ config, sql, log, changes }: AppDeps) {
               { name: "health", description: "Probes" },
               { name: "dead letters", description: "Messages ingest set aside, with the reason" },
               { name: "ingest", description: "Ingest health: store rate, dead letters, consumer lag" },
+              { name: "storage", description: "How outcomes are kept: partitions, retention, from when they exist" },
             ],
           },
         }),
@@ -133,6 +138,7 @@ export function createApp({ config, sql, log, changes }: AppDeps) {
         ({ request }) => ({
           outcomes: new URL("/api/outcomes/", absoluteUrl(request)).toString(),
           dead_letters: new URL("/api/dead_letters/", absoluteUrl(request)).toString(),
+          storage: new URL("/api/storage/", absoluteUrl(request)).toString(),
         }),
         {
           detail: {
@@ -146,6 +152,7 @@ export function createApp({ config, sql, log, changes }: AppDeps) {
       .use(outcomesRoutes(sql, aggregates))
       .use(deadLettersRoutes(sql))
       .use(ingestStatusRoutes(sql))
+      .use(storageRoutes(sql, config.storage))
       .use(consoleRoutes())
   );
 }

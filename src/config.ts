@@ -23,6 +23,23 @@ export interface KafkaConfig {
   sessionTimeoutMs: number;
 }
 
+export type PartitionInterval = "hour" | "day" | "week" | "month";
+export const PARTITION_INTERVALS: readonly PartitionInterval[] = ["hour", "day", "week", "month"];
+
+/** The life cycle of stored outcomes (docs/operations.md, "Storage and retention"). */
+export interface StorageConfig {
+  /** PARTITION_INTERVAL as set; undefined: whatever the table was first partitioned with (a day by default). */
+  partitionInterval?: PartitionInterval;
+  /** Partitions made ahead of the current one. */
+  partitionsAhead: number;
+  /** Individual outcomes are kept this many days; undefined: forever. */
+  retentionDays?: number;
+  /** Rollup rows are kept this many days; undefined: forever. */
+  rollupRetentionDays?: number;
+  /** How often the consumer runs a maintenance pass (create ahead, drop expired); 0: never. */
+  maintenanceIntervalMs: number;
+}
+
 export interface Config {
   port: number;
   debug: boolean;
@@ -45,6 +62,7 @@ export interface Config {
   /** After this long a kept aggregate answer is queried again (0: nothing kept); a notified change drops it at once. */
   aggregateCacheTtlMs: number;
   consumerHealthPort: number;
+  storage: StorageConfig;
   /** Values that must never appear in a log line or an error body. */
   secrets: string[];
 }
@@ -80,6 +98,41 @@ function readInt(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(name, `expected an integer from ${min} to ${max}`, raw);
   }
   return Number(raw);
+}
+
+/** An optional whole number: unset or empty means "not set". */
+function readOptionalInt(env: Env, name: string, min: number, max: number): number | undefined {
+  const raw = read(env, name, "");
+  if (raw === "") return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `expected an integer from ${min} to ${max}, or nothing (unset)`, raw);
+  }
+  return Number(raw);
+}
+
+function readStorage(env: Env): StorageConfig {
+  const interval = read(env, "PARTITION_INTERVAL", "").toLowerCase();
+  if (interval !== "" && !PARTITION_INTERVALS.includes(interval as PartitionInterval)) {
+    throw new ConfigError("PARTITION_INTERVAL", `expected one of ${PARTITION_INTERVALS.join(", ")}`, env.PARTITION_INTERVAL ?? "");
+  }
+  const retentionDays = readOptionalInt(env, "RETENTION_DAYS", 1, 36_500);
+  const rollupRetentionDays = readOptionalInt(env, "ROLLUP_RETENTION_DAYS", 1, 36_500);
+  // Rollups answer for periods whose outcomes expired; dropping them first would leave a period
+  // with rows but no figures.
+  if (rollupRetentionDays !== undefined && (retentionDays === undefined || rollupRetentionDays < retentionDays)) {
+    throw new ConfigError(
+      "ROLLUP_RETENTION_DAYS",
+      `expected at least RETENTION_DAYS (${retentionDays ?? "unset: outcomes are kept forever, so rollups must be too"}); rollups outlive individual outcomes`,
+      env.ROLLUP_RETENTION_DAYS ?? "",
+    );
+  }
+  return {
+    partitionInterval: interval === "" ? undefined : (interval as PartitionInterval),
+    partitionsAhead: readInt(env, "PARTITIONS_AHEAD", 3, 0, 366),
+    retentionDays,
+    rollupRetentionDays,
+    maintenanceIntervalMs: readInt(env, "MAINTENANCE_INTERVAL_MS", 3_600_000, 0, 86_400_000),
+  };
 }
 
 // Django's settings accepted True/False; keep those spellings working.
@@ -189,6 +242,7 @@ export function loadConfig(env: Env): Config {
     apiRequestTimeoutMs: readInt(env, "API_REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
     aggregateCacheTtlMs: readInt(env, "AGGREGATE_CACHE_TTL_MS", 2000, 0, 3_600_000),
     consumerHealthPort: readPort(env, "CONSUMER_HEALTH_PORT", 9464),
+    storage: readStorage(env),
     secrets: [db.password, secretKey, ...apiTokens].filter((secret) => secret.length >= 4),
   };
 }

@@ -88,11 +88,21 @@ export async function migrationStatus(sql: Sql, dir = MIGRATIONS_DIR): Promise<M
   };
 }
 
-export async function applyMigrations(sql: Sql, log: Logger, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const files = await readMigrationFiles(dir);
+export interface MigrationOptions {
+  dir?: string;
+  /**
+   * Session settings the migration files read with current_setting() (for example
+   * helios.partition_interval): how a plain SQL file takes a value from the configuration.
+   */
+  settings?: Record<string, string>;
+}
+
+export async function applyMigrations(sql: Sql, log: Logger, options: MigrationOptions = {}): Promise<string[]> {
+  const files = await readMigrationFiles(options.dir);
   // reserve() pins one connection: a session advisory lock belongs to the connection holding it.
   const conn = await sql.reserve();
   try {
+    for (const [name, value] of Object.entries(options.settings ?? {})) await conn`select set_config(${name}, ${value}, false)`;
     await conn`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {
       await ensureLedger(conn as unknown as Sql);

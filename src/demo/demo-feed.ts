@@ -59,6 +59,8 @@ export interface FeedOptions {
   tickMs?: number;
   /** Period of the "Demo feed progress" line; default 5 s. */
   progressIntervalMs?: number;
+  /** RETENTION_DAYS, as every writer applies it. */
+  retentionDays?: number;
 }
 
 export interface DemoFeed {
@@ -75,7 +77,7 @@ export function startDemoFeed(options: FeedOptions): DemoFeed {
   const stats: FeedStats = { ...createIngestCounters(), nextIndex: options.startIndex };
   // The demo's one connection also serves the API (PGlite), so it is never replaced. Bad
   // messages are part of the show (about 1 % by design): its lines stay at DEBUG.
-  const step = createIngestStep({ pool: fixedPool(sql), log, counters: stats, quiet: true });
+  const step = createIngestStep({ pool: fixedPool(sql), log, counters: stats, quiet: true, retentionDays: options.retentionDays });
 
   const progress = () =>
     log.info("Demo feed progress", {

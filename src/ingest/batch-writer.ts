@@ -1,13 +1,16 @@
 // Rows + rejections → one transaction → counts. The same writer serves every source through the
 // ingest step (ingest-step.ts): sources differ in how they read, storage does not.
 //
-// Exactly once in the table comes from the unique bid_id: `on conflict (bid_id) do nothing` turns
-// a redelivery into a counted duplicate, so a source may deliver at least once and replay freely.
-// Plain statements with one array parameter per column: no COPY (PGlite speaks the wire protocol
-// without it) and no per-value parameters (postgres.js allows 65,534 per statement).
+// Exactly once in the table comes from bid_id being unique in its partition: helios_store_outcomes
+// (migration 008) inserts with ON CONFLICT DO NOTHING, so a redelivery, which carries the same
+// auction time and so lands in the same partition, becomes a counted duplicate, and a source may
+// deliver at least once and replay freely. The same statement adds exactly the stored rows to
+// the rollups. One array parameter per column: no COPY (PGlite speaks the wire protocol without
+// it) and no per-value parameters (postgres.js allows 65,534 per statement).
 import type { Sql } from "../db/client";
 import { isDataError } from "../db/errors";
 import type { OutcomeInsert } from "../outcomes/outcome.mapping";
+import { PartitionKeeper } from "../storage/partitions";
 
 /** Where a message came from and what it was, kept whole for a dead letter. */
 export interface MessageSource {
@@ -61,7 +64,7 @@ function describeDbError(error: unknown): string {
 /** bytea travels as hex text inside a text[] parameter, cast to bytea[] in SQL. */
 const byteaText = (bytes: Uint8Array | null) => (bytes === null ? null : `\\x${Buffer.from(bytes).toString("hex")}`);
 
-/** One INSERT … SELECT FROM unnest(…); returns the bid_ids actually inserted. */
+/** One call of helios_store_outcomes (an INSERT … SELECT FROM unnest(…) plus the rollups); returns the bid_ids stored. */
 async function insertOutcomes(sql: Sql, rows: OutcomeInsert[]): Promise<string[]> {
   if (rows.length === 0) return [];
   // Every column goes as text[] and is cast in SQL: postgres.js infers an array's type from its
@@ -70,10 +73,7 @@ async function insertOutcomes(sql: Sql, rows: OutcomeInsert[]): Promise<string[]
   const asText = (values: boolean[]) => values.map(String);
   const asJson = (values: unknown[]) => values.map((value) => JSON.stringify(value));
   const inserted = await sql<{ bid_id: string }[]>`
-    insert into auction_outcomes (
-      bid_id, user_id, site_domain, win_status, win_price, bid_price, currency, enriched,
-      "timestamp", auction_timestamp, user_interests, raw_data)
-    select * from unnest(
+    select bid_id from helios_store_outcomes(
       ${column("bid_id")}::text[],
       ${column("user_id")}::text[],
       ${column("site_domain")}::text[],
@@ -85,9 +85,7 @@ async function insertOutcomes(sql: Sql, rows: OutcomeInsert[]): Promise<string[]
       ${column("timestamp")}::text[]::timestamptz[],
       ${column("auction_timestamp")}::text[]::timestamptz[],
       ${asJson(column("user_interests"))}::text[]::jsonb[],
-      ${asJson(column("raw_data"))}::text[]::jsonb[])
-    on conflict (bid_id) do nothing
-    returning bid_id`;
+      ${asJson(column("raw_data"))}::text[]::jsonb[]) as stored(bid_id)`;
   return inserted.map((row) => row.bid_id);
 }
 
@@ -165,10 +163,19 @@ async function store(sql: Sql, batch: BatchInput, insertRows: RowInserter): Prom
  * A row the database refuses despite validation (a poison message) must not block ingest
  * forever: the batch is redone with that row isolated and dead-lettered with the database's reason.
  */
-export async function writeBatch(sql: Sql, batch: BatchInput): Promise<BatchResult> {
+/** Partitions known to exist, per process: each period is asked for once. */
+const sharedPartitions = new PartitionKeeper();
+
+export async function writeBatch(sql: Sql, batch: BatchInput, partitions: PartitionKeeper = sharedPartitions): Promise<BatchResult> {
   if (batch.rows.length === 0 && batch.rejections.length === 0) {
     return { inserted: 0, duplicates: 0, deadLettered: 0, insertedBidIds: [], refused: [] };
   }
+  // Before the batch's transaction, each in its own: a partition's DDL must not hold locks for
+  // the length of a write, and a period whose partition could not be made still gets stored.
+  await partitions.ensureFor(
+    sql,
+    batch.rows.map((pending) => pending.row.timestamp),
+  );
   try {
     // The common case: one statement for all rows, no savepoints.
     return await store(sql, batch, insertAll);

@@ -9,6 +9,7 @@ import { isConnectionError } from "../db/errors";
 import type { ReplaceablePool } from "../db/pool";
 import type { Logger } from "../log";
 import { type ParsedOutcome, parseOutcomeMessage } from "../outcomes/outcome.mapping";
+import { epochMs } from "../values/timestamps";
 import { type BatchInput, type BatchResult, type MessageSource, writeBatch } from "./batch-writer";
 import { collectEvery } from "./memory-pressure";
 import { DEFAULT_RETRY, type RetryPolicy, retryDelayMs } from "./retry";
@@ -23,6 +24,8 @@ export interface IngestCounters {
   duplicateCount: number;
   /** Invalid messages (and rows the database refused), stored as dead letters. */
   errorCount: number;
+  /** Of those, outcomes older than the retention window (RETENTION_DAYS). */
+  tooOldCount: number;
   batches: number;
   /** Failed write attempts that were retried. */
   dbRetries: number;
@@ -40,6 +43,7 @@ export function createIngestCounters(): IngestCounters {
     successCount: 0,
     duplicateCount: 0,
     errorCount: 0,
+    tooOldCount: 0,
     batches: 0,
     dbRetries: 0,
     lastBatchAt: null,
@@ -81,6 +85,26 @@ export function toBatchInput(messages: readonly MessageSource[]): BatchInput {
   return input;
 }
 
+/**
+ * Sets aside the rows whose auction time is before `cutoffMs` (RETENTION_DAYS): storing them
+ * would put them into a partition the next maintenance pass drops. They become dead letters
+ * with a reason that says so; a replay after raising RETENTION_DAYS stores them.
+ */
+export function setAsideTooOld(input: BatchInput, cutoffMs: number, retentionDays: number): { input: BatchInput; tooOld: number } {
+  const kept: BatchInput["rows"] = [];
+  const rejections = [...input.rejections];
+  const cutoff = new Date(cutoffMs).toISOString();
+  for (const pending of input.rows) {
+    if (epochMs(pending.row.timestamp).ms >= cutoffMs) kept.push(pending);
+    else
+      rejections.push({
+        source: pending.source,
+        reason: `auction time ${pending.row.timestamp} is older than the retention window: RETENTION_DAYS=${retentionDays} keeps outcomes from ${cutoff} on`,
+      });
+  }
+  return { input: { rows: kept, rejections }, tooOld: input.rows.length - kept.length };
+}
+
 export interface IngestControl {
   /** Checked while waiting to retry: true gives the batch up (nothing committed; delivered again later). */
   abandoned(): boolean;
@@ -96,6 +120,8 @@ export interface IngestedBatch {
   /** Write attempts it took (1 when the database answered the first time). */
   attempts: number;
   durationMs: number;
+  /** Outcomes dead-lettered for being older than the retention window (among result.deadLettered). */
+  tooOld: number;
 }
 
 export interface IngestStepOptions {
@@ -110,6 +136,8 @@ export interface IngestStepOptions {
   quiet?: boolean;
   /** Told of each failed attempt before the wait (the consumer's readiness says "retrying"). */
   onRetry?(error: unknown): void;
+  /** RETENTION_DAYS: older outcomes are dead-lettered instead of stored. */
+  retentionDays?: number;
 }
 
 export interface IngestStep {
@@ -198,12 +226,17 @@ export function createIngestStep(options: IngestStepOptions): IngestStep {
   return {
     async ingest(messages, control) {
       const began = performance.now();
-      const input = toBatchInput(messages);
+      const mapped = toBatchInput(messages);
+      const { input, tooOld } =
+        options.retentionDays === undefined
+          ? { input: mapped, tooOld: 0 }
+          : setAsideTooOld(mapped, Date.now() - options.retentionDays * 86_400_000, options.retentionDays);
       const written = await writeWithRetry(input, control);
       if (written === null) return null;
       if (written.attempts > 1) log.info("Database write succeeded after retries", { ...control.fields, attempts: written.attempts });
       await control.commit?.();
-      const batch: IngestedBatch = { input, ...written, durationMs: Math.round((performance.now() - began) * 100) / 100 };
+      const batch: IngestedBatch = { input, ...written, durationMs: Math.round((performance.now() - began) * 100) / 100, tooOld };
+      counters.tooOldCount += tooOld;
       record(batch, control.fields ?? {});
       memory.consumed(messages.reduce((bytes, message) => bytes + (message.payload?.length ?? 0), 0));
       return batch;

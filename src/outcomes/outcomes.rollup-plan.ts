@@ -2,6 +2,7 @@
 // buckets inside [from, to), plus the base table for the partial buckets at either edge.
 // Which rollup can answer follows from the filter table (outcomes.filters.ts): a rollup carries a
 // filter when it has that filter's rollup column; a filter on no rollup sends all to the base table.
+import { epochMs } from "../values/timestamps";
 import { activeFilters, type Filters, type RollupColumn } from "./outcomes.filters";
 
 export interface RollupTable {
@@ -42,22 +43,15 @@ export interface AggregatePlan {
   base: Filters[];
 }
 
-/** Epoch ms of a parseIsoTimestamp value, and whether anything finer than ms was set. */
-function instant(text: string): { ms: number; subMs: boolean } {
-  const fraction = /\.(\d+)/.exec(text)?.[1] ?? "";
-  const ms = Date.parse(text.replace(/\.\d+/, "")) + Number(`${fraction}000`.slice(0, 3));
-  return { ms, subMs: /[1-9]/.test(fraction.slice(3)) };
-}
-
 export function ceilTo(text: string, unit: number): { iso: string; aligned: boolean } {
-  const { ms, subMs } = instant(text);
+  const { ms, subMs } = epochMs(text);
   const aligned = ms % unit === 0 && !subMs;
   const up = aligned ? ms : Math.floor(ms / unit) * unit + unit;
   return { iso: new Date(up).toISOString(), aligned };
 }
 
 export function floorTo(text: string, unit: number): { iso: string; aligned: boolean } {
-  const { ms, subMs } = instant(text);
+  const { ms, subMs } = epochMs(text);
   return { iso: new Date(Math.floor(ms / unit) * unit).toISOString(), aligned: ms % unit === 0 && !subMs };
 }
 

@@ -7,6 +7,8 @@ import { invalidParameterResponse, jsonResponse, notFoundResponse, openApiQueryP
 import { numberedPage, pagePosition, refuseDeepOffset } from "../http/pagination";
 import { validateQuery } from "../http/query";
 import { absoluteUrl, withParams } from "../http/urls";
+import { outcomesAvailableFrom } from "../storage/storage.repository";
+import { epochMs, parseIsoTimestamp } from "../values/timestamps";
 import { AggregateCache } from "./aggregate-cache";
 import { countOutcomes, dailyStats, outcomeStats, timeSeries, topBy } from "./outcomes.aggregates";
 import { type Filters, parseFilters } from "./outcomes.filters";
@@ -68,7 +70,10 @@ async function cursorPage(sql: Sql, count: Counter, url: URL, filters: Filters, 
 export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.disabled()) {
   // Keys are the question asked: its kind and every argument, filters included.
   const cached = <T>(kind: string, args: unknown[], compute: () => Promise<T>) => cache.answer(`${kind} ${JSON.stringify(args)}`, compute);
-  const count: Counter = (filters) => cached("count", [filters], () => countOutcomes(sql, filters));
+  // After retention dropped partitions, the rollups still count their outcomes: the list's count
+  // is the outcomes it can page through, so it starts where individual outcomes start.
+  const availableFrom = () => cached("available-from", [], () => outcomesAvailableFrom(sql));
+  const count: Counter = (filters) => cached("count", [filters], async () => countOutcomes(sql, fromAvailable(filters, await availableFrom())));
   const listDoc = (summary: string) => ({
     summary,
     parameters: openApiQueryParameters(OutcomeListQuery),
@@ -181,6 +186,14 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
         },
       },
     );
+}
+
+/** `filters` starting no earlier than `availableFrom` (ISO, PostgreSQL text or null: no bound). */
+export function fromAvailable(filters: Filters, availableFrom: string | null): Filters {
+  if (availableFrom === null) return filters;
+  const bound = parseIsoTimestamp(availableFrom.replace(" ", "T").replace(/\+00$/, "Z"))!;
+  if (filters.from !== undefined && epochMs(filters.from).ms >= epochMs(bound).ms) return filters;
+  return { ...filters, from: bound };
 }
 
 /** winners/ is the list restricted to wins: an explicit win_status=false there matches nothing. */

@@ -9,6 +9,7 @@ import { DATABASE_PING_TIMEOUT_MS, startConsumerHealthServer } from "../ingest/k
 import { createConsumerMetrics } from "../ingest/kafka/consumer-metrics";
 import type { Logger } from "../log";
 import { type HttpServer, onTerminationSignals } from "../runtime";
+import { startMaintenanceSchedule } from "../storage/maintain";
 
 /**
  * postgres.js 3.4.9 can schedule a socket write (setImmediate) on a connection whose socket its
@@ -75,6 +76,15 @@ export async function runConsumerRole(config: Config, log: Logger, args: string[
   };
   const stopListening = onTerminationSignals(onSignal);
   process.on("uncaughtException", uncaught);
+  // The consumer writes the partitions: it also makes them ahead and drops expired ones.
+  const maintenance =
+    config.storage.maintenanceIntervalMs > 0
+      ? startMaintenanceSchedule(
+          () => createSql(config.db, { max: 1, applicationName: "helios-analytics-maintain", statementTimeoutMs: 0 }),
+          config.storage,
+          log,
+        )
+      : undefined;
   try {
     try {
       handle = await startConsumer({ config, log, connect }, { ...flags, ...extra, stats, onBatch });
@@ -86,6 +96,7 @@ export async function runConsumerRole(config: Config, log: Logger, args: string[
     const reason = await handle.done;
     return reason === "crash" ? 1 : 0;
   } finally {
+    await maintenance?.stop();
     stopListening();
     process.off("uncaughtException", uncaught);
     // A scraper's idle keep-alive connection must not hold the exit up.

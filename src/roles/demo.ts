@@ -16,6 +16,7 @@ import { resumeIndex } from "../demo/feed-position";
 import { brokerAnswers, sharedPoolView, startKafkaFeed } from "../demo/kafka-feed";
 import type { Logger } from "../log";
 import { type HttpServer, onTerminationSignals, serve, type TerminationSignal } from "../runtime";
+import { startMaintenanceSchedule } from "../storage/maintain";
 
 /** The first request a client would make, timed from process start: what a newcomer waits for. */
 async function firstAnswer(port: number, config: Config): Promise<{ at: number; status: number }> {
@@ -41,7 +42,17 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
     const { db, maxConnections, where } = await openDatabase(config, args, env, log, closers);
     const sql: Sql = createSql(db, { max: maxConnections, applicationName: "helios-analytics-demo" });
     closers.push(() => sql.end({ timeout: 5 }));
-    await applyMigrations(sql, log);
+    const interval = config.storage.partitionInterval;
+    await applyMigrations(sql, log, { settings: interval ? { "helios.partition_interval": interval } : {} });
+    // The demo writes, so it keeps the partitions too (on its one connection when embedded).
+    if (config.storage.maintenanceIntervalMs > 0) {
+      const maintenance = startMaintenanceSchedule(
+        maxConnections === 1 ? () => sharedPoolView(sql) : () => createSql(db, { max: 1, applicationName: "helios-analytics-maintain", statementTimeoutMs: 0 }),
+        config.storage,
+        log,
+      );
+      closers.push(() => maintenance.stop());
+    }
 
     const demoConfig: Config = { ...config, port: args.port ?? config.port, db };
     const app = createApp({ config: demoConfig, sql, log });
@@ -63,7 +74,15 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
       source += ` through Kafka (${config.kafka.brokers.join(",")}, topic ${config.kafka.topic}) and the consumer`;
     } else {
       if (args.kafka) log.warn("--kafka: no broker answers at KAFKA_BROKERS; feeding the database directly", { brokers: config.kafka.brokers });
-      const feed = startDemoFeed({ sql, log, generator, rate: args.rate, startIndex: await resumeIndex(sql, generator), tickMs });
+      const feed = startDemoFeed({
+        sql,
+        log,
+        generator,
+        rate: args.rate,
+        startIndex: await resumeIndex(sql, generator),
+        tickMs,
+        retentionDays: config.storage.retentionDays,
+      });
       closers.push(() => feed.stop());
     }
 

@@ -5,6 +5,7 @@ import type { Config } from "../config";
 import { createSql } from "../db/client";
 import { applyMigrations, ensureDatabase, MigrationError, migrationStatus } from "../db/migrate";
 import type { Logger } from "../log";
+import { checkPartitionInterval, StorageSettingError } from "../storage/partitions";
 
 const OPTIONS = { "--status": { kind: "flag" } } as const;
 
@@ -19,13 +20,15 @@ export async function runMigrate(config: Config, log: Logger, args: string[]): P
       for (const name of status.pending) console.log(`pending  ${name}`);
       return 0;
     }
-    const applied = await applyMigrations(sql, log);
+    await checkPartitionInterval(sql, config.storage.partitionInterval);
+    const interval = config.storage.partitionInterval;
+    const applied = await applyMigrations(sql, log, { settings: interval ? { "helios.partition_interval": interval } : {} });
     log.info("Migrations complete", { applied: applied.length, migrations: applied });
     return 0;
   } catch (error) {
-    if (!(error instanceof MigrationError)) throw error;
+    if (!(error instanceof MigrationError) && !(error instanceof StorageSettingError)) throw error;
     log.error(error.message);
-    return 1;
+    return error instanceof StorageSettingError ? 78 : 1;
   } finally {
     await sql.end({ timeout: 5 });
   }

@@ -42,3 +42,13 @@ export function isoUtc(pgText: string | null): string | null {
   if (pgText === null) return null;
   return pgText.replace(" ", "T").replace(/\+00(?::00)?$/, "Z");
 }
+
+/**
+ * Epoch milliseconds of a parseIsoTimestamp value (the fraction past milliseconds cut off), and
+ * whether anything finer than a millisecond was set. Date.parse alone reads at most 3 digits.
+ */
+export function epochMs(text: string): { ms: number; subMs: boolean } {
+  const fraction = /\.(\d+)/.exec(text)?.[1] ?? "";
+  const ms = Date.parse(text.replace(/\.\d+/, "")) + Number(`${fraction}000`.slice(0, 3));
+  return { ms, subMs: /[1-9]/.test(fraction.slice(3)) };
+}

@@ -179,3 +179,44 @@ describe("the program with a bad variable", () => {
     expect(stderr).not.toContain(PASSWORD);
   });
 });
+
+describe("storage settings", () => {
+  test("keep every outcome forever by default, with day partitions unless the table says otherwise, 3 ahead, hourly maintenance", () => {
+    expect(loadConfig({}).storage).toEqual({
+      partitionInterval: undefined,
+      partitionsAhead: 3,
+      retentionDays: undefined,
+      rollupRetentionDays: undefined,
+      maintenanceIntervalMs: 3_600_000,
+    });
+  });
+
+  test("read PARTITION_INTERVAL in any case, retention in days and the maintenance period", () => {
+    expect(
+      loadConfig({ PARTITION_INTERVAL: "Hour", RETENTION_DAYS: "30", ROLLUP_RETENTION_DAYS: "400", PARTITIONS_AHEAD: "0", MAINTENANCE_INTERVAL_MS: "0" })
+        .storage,
+    ).toEqual({
+      partitionInterval: "hour",
+      partitionsAhead: 0,
+      retentionDays: 30,
+      rollupRetentionDays: 400,
+      maintenanceIntervalMs: 0,
+    });
+  });
+
+  test.each([
+    [{ PARTITION_INTERVAL: "fortnight" }, 'Invalid configuration: PARTITION_INTERVAL="fortnight" is not valid; expected one of hour, day, week, month.'],
+    [{ RETENTION_DAYS: "0" }, 'Invalid configuration: RETENTION_DAYS="0" is not valid; expected an integer from 1 to 36500, or nothing (unset).'],
+    [{ RETENTION_DAYS: "7d" }, 'Invalid configuration: RETENTION_DAYS="7d" is not valid; expected an integer from 1 to 36500, or nothing (unset).'],
+    [
+      { RETENTION_DAYS: "30", ROLLUP_RETENTION_DAYS: "7" },
+      'Invalid configuration: ROLLUP_RETENTION_DAYS="7" is not valid; expected at least RETENTION_DAYS (30); rollups outlive individual outcomes.',
+    ],
+    [
+      { ROLLUP_RETENTION_DAYS: "7" },
+      'Invalid configuration: ROLLUP_RETENTION_DAYS="7" is not valid; expected at least RETENTION_DAYS (unset: outcomes are kept forever, so rollups must be too); rollups outlive individual outcomes.',
+    ],
+  ])("refuse %p", (env, message) => {
+    expect(configErrorOf(env).message).toBe(message);
+  });
+});

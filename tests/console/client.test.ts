@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { queryOf } from "../../src/console/client/api";
 import { formatAverage, formatCount, formatMoney } from "../../src/console/client/format";
 import { apiQueryOf } from "../../src/console/client/outcomes";
-import { settingsOf } from "../../src/console/client/overview";
+import { settingsOf, storageText } from "../../src/console/client/overview";
 import { routeOf } from "../../src/console/client/router";
 import { bundleClient, consoleAssets } from "../../src/console/console.assets";
 import { CONSOLE_CSP, renderConsolePage } from "../../src/console/console.page";
@@ -85,5 +85,23 @@ describe("the console's assets", () => {
     expect(html).toContain(`/console/assets/console.js?v=${assets["console.js"].version}`);
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i);
     expect(CONSOLE_CSP).toContain("script-src 'self'");
+  });
+});
+
+describe("storageText", () => {
+  const state = {
+    partition_interval: "day" as const,
+    rollup_retention_days: null,
+    rollups_available_from: null,
+    last_maintenance_at: null,
+    partitions: { count: 4, oldest_lower: "2025-06-15T00:00:00Z", newest_upper: "2025-06-22T00:00:00Z", default_rows_estimate: 0, dropped: 5 },
+  };
+  test("says all outcomes are kept when nothing expired", () => {
+    expect(storageText({ ...state, retention_days: null, outcomes_available_from: null })).toBe("Individual outcomes: all of them, kept without limit.");
+  });
+  test("says from when individual outcomes exist and where older figures come from", () => {
+    expect(storageText({ ...state, retention_days: 5, outcomes_available_from: "2025-06-15T00:00:00Z" })).toBe(
+      "Individual outcomes (kept 5 days) from 2025-06-15 00:00 UTC on; figures for earlier periods come from rollups.",
+    );
   });
 });

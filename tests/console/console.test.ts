@@ -195,6 +195,9 @@ describe("the live overview", () => {
     expect(await shownStats(page)).toEqual(expectedShown(stats));
     expect(await page.textContent('[data-stat="total_outcomes"]')).toBe(stats.total_outcomes.toLocaleString("en-US"));
     expect(await page.textContent('[data-stat="win_rate"]')).toBe(`${stats.win_rate.toFixed(2)} %`);
+    // What the storage keeps, as /api/storage/ says: nothing expired in this database.
+    expect((await api("/api/storage/")).outcomes_available_from).toBeNull();
+    expect(await page.textContent("#storage-note")).toBe("Individual outcomes: all of them, kept without limit.");
 
     const series = await api(`/api/outcomes/timeseries/?interval=hour&from=${PERIOD.from}&to=${PERIOD.to}`);
     expect(series.results).toHaveLength(168);

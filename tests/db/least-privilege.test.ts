@@ -5,11 +5,13 @@
 // Roles are cluster-wide: each run uses its own names and drops them at the end.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
+import { loadConfig } from "../../src/config";
 import { createSql, type Sql } from "../../src/db/client";
 import { applyMigrations, readMigrationFiles } from "../../src/db/migrate";
 import { type PendingRow, writeBatch } from "../../src/ingest/batch-writer";
 import { recordConsumerLag } from "../../src/ingest/kafka/consumer-lag";
 import { parseOutcomeMessage } from "../../src/outcomes/outcome.mapping";
+import { runMaintenancePass } from "../../src/storage/maintain";
 import { createTestDatabase, quietLog, SERVER_URL, type TestDatabase, testConfig, urlFor } from "../support/db";
 import { messageOf, OUTCOMES } from "../support/fixtures";
 import { testApp } from "../support/http";
@@ -170,5 +172,18 @@ describe("least-privilege roles", () => {
       create: "42501",
       temporary: "42501",
     });
+  });
+
+  test("the consumer's role runs a maintenance pass: partitions made ahead, an expired one dropped, rows it cannot read moved", async () => {
+    const consumer = poolAs(ROLE.consumer, 0);
+    // A row another tool wrote for a period without a partition, and a partition that will expire.
+    await db.setup`insert into auction_outcomes (bid_id, user_id, win_status, "timestamp", raw_data) values ('foreign-1', 'u', true, '2020-03-03T03:00:00Z', '{}')`;
+    await db.setup`select helios_ensure_outcome_partition('2020-01-01T00:00:00Z')`;
+    const report = await runMaintenancePass(consumer, loadConfig({ RETENTION_DAYS: "1800", PARTITIONS_AHEAD: "1" }).storage, quietLog);
+    expect(report.created).toEqual(expect.arrayContaining(["auction_outcomes_20200303"]));
+    expect(report.created.length).toBeGreaterThanOrEqual(3);
+    expect(report.movedFromDefault).toBe(1);
+    expect(report.dropped).toEqual(["auction_outcomes_20200101", "auction_outcomes_20200303"]);
+    expect(report.postponed).toEqual([]);
   });
 });

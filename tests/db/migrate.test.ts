@@ -163,6 +163,9 @@ describe("a fresh apply of the project's migrations", () => {
     expect(row).toEqual({ created_at: "2020-01-01 00:00:00+00", touched: true });
   });
 
+  // The partitioned table's indexes (one per partition), and the keys each partition has of its
+  // own (a unique index on a partitioned table must include the partition key): here, the
+  // default partition's.
   describe("indexes", () => {
     let indexes: { name: string; columns: string[]; unique: boolean }[];
 
@@ -176,14 +179,15 @@ describe("a fresh apply of the project's migrations", () => {
         join pg_class i on i.oid = ix.indexrelid
         join pg_class t on t.oid = ix.indrelid
         where t.relname = 'auction_outcomes'
+           or (t.relname = 'auction_outcomes_default' and not exists (select from pg_inherits h where h.inhrelid = ix.indexrelid))
         order by i.relname`;
     });
 
     test("exist as designed", () => {
       expect(indexes.map(({ name, columns, unique }) => ({ name, columns, unique }))).toEqual(
         expect.arrayContaining([
-          { name: "auction_outcomes_pkey", columns: ["id"], unique: true },
-          { name: "auction_outcomes_bid_id_key", columns: ["bid_id"], unique: true },
+          { name: "auction_outcomes_default_pkey", columns: ["id"], unique: true },
+          { name: "auction_outcomes_default_bid_id_key", columns: ["bid_id"], unique: true },
           { name: "auction_outcomes_timestamp_idx", columns: ["timestamp", "id"], unique: false },
           { name: "auction_outcomes_user_idx", columns: ["user_id", "timestamp", "id"], unique: false },
           { name: "auction_outcomes_site_idx", columns: ["site_domain", "timestamp", "id"], unique: false },
@@ -226,7 +230,7 @@ describe("a fresh apply of the project's migrations", () => {
           .filter((index) => index.columns.length === 1)
           .map((index) => index.name)
           .sort(),
-      ).toEqual(["auction_outcomes_bid_id_key", "auction_outcomes_pkey"]);
+      ).toEqual(["auction_outcomes_default_bid_id_key", "auction_outcomes_default_pkey"]);
     });
   });
 
@@ -256,11 +260,11 @@ describe("the runner on its own migration files", () => {
       "001_first.sql": "create table first_table (id int);\n",
       "002_second.sql": "create table second_table (id int);\ninsert into second_table values (1), (2);\n",
     });
-    expect(await applyMigrations(db.sql, quietLog, dir)).toEqual(["001_first.sql", "002_second.sql"]);
+    expect(await applyMigrations(db.sql, quietLog, { dir })).toEqual(["001_first.sql", "002_second.sql"]);
     await writeFile(join(dir, "003_third.sql"), "alter table first_table add column name text;\n");
     expect(await migrationStatus(db.sql, dir)).toMatchObject({ pending: ["003_third.sql"] });
-    expect(await applyMigrations(db.sql, quietLog, dir)).toEqual(["003_third.sql"]);
-    expect(await applyMigrations(db.sql, quietLog, dir)).toEqual([]);
+    expect(await applyMigrations(db.sql, quietLog, { dir })).toEqual(["003_third.sql"]);
+    expect(await applyMigrations(db.sql, quietLog, { dir })).toEqual([]);
     const [count] = await db.sql<{ n: string }[]>`select count(*) as n from second_table`;
     expect(count!.n).toBe("2");
   });
@@ -270,11 +274,11 @@ describe("the runner on its own migration files", () => {
     const dir = await tempMigrations({ "001_first.sql": "create table first_table (id int);\n", "010_edited.sql": original });
     await db.sql`delete from schema_migrations`;
     await db.sql`drop table if exists first_table, second_table, edited_table`;
-    await applyMigrations(db.sql, quietLog, dir);
+    await applyMigrations(db.sql, quietLog, { dir });
     const edited = `${original}-- a comment added later\n`;
     await writeFile(join(dir, "010_edited.sql"), edited);
     await writeFile(join(dir, "011_new.sql"), "create table new_table (id int);\n");
-    const error = await applyMigrations(db.sql, quietLog, dir).then(
+    const error = await applyMigrations(db.sql, quietLog, { dir }).then(
       () => null,
       (e: unknown) => e,
     );
@@ -289,7 +293,7 @@ describe("the runner on its own migration files", () => {
 
   test("refuses when an applied file is missing", async () => {
     const dir = await tempMigrations({ "001_first.sql": "create table first_table (id int);\n" });
-    const error = await applyMigrations(db.sql, quietLog, dir).then(
+    const error = await applyMigrations(db.sql, quietLog, { dir }).then(
       () => null,
       (e: unknown) => e,
     );
@@ -303,7 +307,7 @@ describe("the runner on its own migration files", () => {
       "001_first.sql": "create table first_table (id int);\n",
       "002_broken.sql": "create table half_table (id int);\nselect no_such_function();\n",
     });
-    const error = await applyMigrations(db.sql, quietLog, dir).then(
+    const error = await applyMigrations(db.sql, quietLog, { dir }).then(
       () => null,
       (e: unknown) => e,
     );
@@ -323,7 +327,7 @@ describe("bun run start migrate", () => {
     const [first, ...rest] = await realMigrationNames();
     const dir = await tempMigrations({});
     await copyFile(join(MIGRATIONS_DIR, first!), join(dir, first!));
-    await applyMigrations(db.sql, quietLog, dir);
+    await applyMigrations(db.sql, quietLog, { dir });
 
     const { code, stdout } = await runMain(["migrate", "--status"], { DATABASE_URL: db.url });
     expect(code).toBe(0);
@@ -368,7 +372,7 @@ describe("bun run start migrate", () => {
     const db = await database("migrate_edited_cli", false);
     const [first] = await realMigrationNames();
     const dir = await tempMigrations({ [first!]: "-- not the real file\n" });
-    await applyMigrations(db.sql, quietLog, dir);
+    await applyMigrations(db.sql, quietLog, { dir });
     const { code, stdout } = await runMain(["migrate"], { DATABASE_URL: db.url });
     expect(code).toBe(1);
     const line = JSON.parse(stdout.trim().split("\n").at(-1)!);

@@ -55,9 +55,10 @@ export function mainRoles(): Set<string> {
 
 export type PodSpec = { containers: any[]; initContainers?: any[]; securityContext?: any; terminationGracePeriodSeconds?: number; volumes?: any[] };
 
-/** The pod template of a workload (Deployment, Job), or undefined for other kinds. */
+/** The pod template of a workload (Deployment, Job, CronJob), or undefined for other kinds. */
 export function podSpecOf(manifest: Manifest): PodSpec | undefined {
-  return manifest.spec?.template?.spec;
+  // A CronJob's pods are one level deeper, in its Job template.
+  return manifest.spec?.template?.spec ?? manifest.spec?.jobTemplate?.spec?.template?.spec;
 }
 
 export function containersOf(manifest: Manifest): any[] {

@@ -47,7 +47,7 @@ const migrateJob = find("Job", "analytics-migrate");
 const workloads = manifests.filter((m) => podSpecOf(m) !== undefined);
 const apiContainer = podSpecOf(apiDeployment)!.containers[0];
 const consumerContainer = podSpecOf(consumerDeployment)!.containers[0];
-const podLabels = (m: Manifest) => m.spec.template.metadata.labels as Record<string, string>;
+const podLabels = (m: Manifest) => (m.spec.template ?? m.spec.jobTemplate.spec.template).metadata.labels as Record<string, string>;
 
 describe("k8s/ files", () => {
   test("every YAML file parses and every document names its kind, apiVersion and name", () => {

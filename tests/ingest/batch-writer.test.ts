@@ -154,7 +154,7 @@ describe("writeBatch", () => {
       const letters = await db.sql<{ offset: string; reason: string; payload: Buffer }[]>`select "offset", reason, payload from dead_letters order by "offset"`;
       expect(letters.map((l) => l.offset)).toEqual(["3", "777", "5000"]);
       expect(letters[0]!.reason).toBe(
-        'database refused the row: new row for relation "auction_outcomes" violates check constraint "test_no_bad_user" (Failing row contains ' +
+        'database refused the row: new row for relation "auction_outcomes_20251025" violates check constraint "test_no_bad_user" (Failing row contains ' +
           letters[0]!.reason.split("(Failing row contains ")[1]!.split(") [SQLSTATE")[0] +
           ") [SQLSTATE 23514]",
       );

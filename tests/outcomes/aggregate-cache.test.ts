@@ -101,7 +101,7 @@ describe("aggregate answers cached until the data changes", () => {
     const duplicates = () => db.sql`
       insert into auction_outcomes (bid_id, user_id, win_status, bid_price, currency, enriched, "timestamp", raw_data)
       select 'cache-dup-' || i, 'cache-dup', false, 1, 'USD', false, now(), '{}'::jsonb from generate_series(1, 2) i
-      on conflict (bid_id) do nothing`;
+      on conflict do nothing`;
     expect(await notificationsFrom(duplicates)).toBe(0);
     const rolledBack = () =>
       db.sql

@@ -46,7 +46,7 @@ async function insert(batch: ReturnType<typeof rows>) {
                 ${col("win_status").map(String)}::text[]::boolean[], ${col("win_price")}::numeric[], ${col("bid_price")}::numeric[],
                 ${col("currency")}::text[], ${col("enriched").map(String)}::text[]::boolean[], ${col("timestamp")}::timestamptz[])
          as x(b, u, s, w, wp, bp, c, e, t)
-    on conflict (bid_id) do nothing`;
+    on conflict do nothing`;
 }
 
 beforeAll(async () => {

@@ -67,3 +67,4 @@ export type {
   TimeSeriesPoint as SeriesPoint,
   TopList,
 } from "../../outcomes/outcomes.schema";
+export type { StorageState } from "../../storage/storage.schema";

@@ -1,6 +1,17 @@
 // Live overview: totals for a period, a chart per hour or day, top sites and users, ingest
 // health. It refreshes in place every few seconds (no reload, focus and scroll untouched).
-import { ApiFailure, AuthRequired, apiGet, type IngestStatus, type Params, type SeriesPoint, type Stats, type TimeSeries, type TopList } from "./api.ts";
+import {
+  ApiFailure,
+  AuthRequired,
+  apiGet,
+  type IngestStatus,
+  type Params,
+  type SeriesPoint,
+  type Stats,
+  type StorageState,
+  type TimeSeries,
+  type TopList,
+} from "./api.ts";
 import { type Chart, createChart } from "./chart.ts";
 import { alertBox, field, h, replaceChildren, select } from "./dom.ts";
 import { formatAverage, formatCount, formatMoney, formatPercent, formatRate } from "./format.ts";
@@ -117,6 +128,14 @@ function topTable(id: string, caption: string, keyLabel: string): { table: HTMLT
     body,
   );
   return { table, body };
+}
+
+/** From when individual outcomes exist, and where older figures come from. */
+export function storageText(storage: StorageState): string {
+  const kept = storage.retention_days === null ? "kept without limit" : `kept ${storage.retention_days} days`;
+  if (storage.outcomes_available_from === null) return `Individual outcomes: all of them, ${kept}.`;
+  const since = storage.outcomes_available_from.replace("T", " ").replace(/(:00)?Z$/, " UTC");
+  return `Individual outcomes (${kept}) from ${since} on; figures for earlier periods come from rollups.`;
 }
 
 function fillTop(body: HTMLTableSectionElement, top: TopList, noneLabel: string): void {
@@ -270,6 +289,7 @@ export function overviewView(): View {
         ...STAT_LABELS.map(([key, label]) => h("div", { class: "stat" }, h("dt", {}, label), h("dd", { "data-stat": key }, "…"))),
       );
       const updated = h("p", { class: "updated", id: "updated" }, "Loading…");
+      const storageNote = h("p", { class: "hint", id: "storage-note" });
       const problems = h("div", { id: "overview-problems" });
       const chartBox = h("div", { class: "chart", id: "chart" });
       const chartNote = h("div", { id: "chart-note" });
@@ -321,6 +341,7 @@ export function overviewView(): View {
         h("h1", { tabindex: "-1" }, "Overview"),
         form,
         updated,
+        storageNote,
         problems,
         h("section", { "aria-labelledby": "totals-title" }, sectionHeading("totals-title", "Totals"), statList),
         h(
@@ -344,12 +365,13 @@ export function overviewView(): View {
       const refreshOnce = async () => {
         const now = Date.now();
         const filters = periodFilters(settings, now);
-        const [stats, series, topSites, topUsers, ingest] = await Promise.all([
+        const [stats, series, topSites, topUsers, ingest, storage] = await Promise.all([
           apiGet<Stats>("/api/outcomes/stats/", filters),
           apiGet<TimeSeries>("/api/outcomes/timeseries/", { ...seriesFilters(settings, now), interval: settings.interval }).catch(seriesRefused),
           apiGet<TopList>("/api/outcomes/top/", { ...filters, by: "site_domain", limit: "10" }),
           apiGet<TopList>("/api/outcomes/top/", { ...filters, by: "user_id", limit: "10" }),
           apiGet<IngestStatus>("/api/ingest/status/", { from: filters.from ?? "1970-01-01T00:00:00Z", to: filters.to }),
+          apiGet<StorageState>("/api/storage/"),
         ]);
         if (!context.active()) return;
         for (const [key] of STAT_LABELS) {
@@ -364,6 +386,7 @@ export function overviewView(): View {
         fillTop(sites.body, topSites, "(no site domain)");
         fillTop(users.body, topUsers, "(none)");
         fillIngest(ingestList, lagBody, ingest, "/console/dead-letters");
+        storageNote.textContent = storageText(storage);
         replaceChildren(problems);
         const at = new Date(now).toISOString().replace("T", " ").slice(0, 19);
         updated.textContent =

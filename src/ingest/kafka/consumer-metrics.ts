@@ -5,6 +5,7 @@
 //   consumer_messages_stored_total{topic,partition}       counter   new outcomes stored
 //   consumer_messages_duplicate_total{topic,partition}    counter   redelivered outcomes already stored
 //   consumer_messages_invalid_total{topic,partition}      counter   dead-lettered (invalid or refused by the database)
+//   consumer_messages_too_old_total{topic,partition}      counter   of those, older than RETENTION_DAYS
 //   consumer_batch_size_messages                          histogram messages per committed transaction
 //   consumer_batch_duration_seconds                       histogram mapping + write (retries included) + commit
 //   consumer_db_retries_total                             counter   failed batch writes that were retried
@@ -46,6 +47,7 @@ export function createConsumerMetrics(stats: ConsumerStats, topic: string): Cons
   const stored = partitionCounter("consumer_messages_stored_total", "New auction outcomes stored.");
   const duplicates = partitionCounter("consumer_messages_duplicate_total", "Redelivered auction outcomes whose bid_id was already stored.");
   const invalid = partitionCounter("consumer_messages_invalid_total", "Messages sent to dead letters: invalid, or refused by the database.");
+  const tooOld = partitionCounter("consumer_messages_too_old_total", "Outcomes sent to dead letters for an auction time older than RETENTION_DAYS.");
   const batchSize = new Histogram({
     name: "consumer_batch_size_messages",
     help: "Messages per committed batch (one database transaction).",
@@ -115,6 +117,7 @@ export function createConsumerMetrics(stats: ConsumerStats, topic: string): Cons
       stored.inc(labels, report.inserted);
       duplicates.inc(labels, report.duplicates);
       invalid.inc(labels, report.invalid);
+      tooOld.inc(labels, report.tooOld);
       batchSize.observe(report.messages);
       batchDuration.observe(report.durationMs / 1000);
     },

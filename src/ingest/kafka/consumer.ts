@@ -39,6 +39,8 @@ export interface BatchReport {
   inserted: number;
   duplicates: number;
   invalid: number;
+  /** Of the invalid: outcomes older than the retention window. */
+  tooOld: number;
   /** Write attempts it took (1 when the database answered the first time). */
   attempts: number;
   durationMs: number;
@@ -120,6 +122,7 @@ function reportOf(chunk: KafkaChunk, batch: IngestedBatch): BatchReport {
     inserted: batch.result.inserted,
     duplicates: batch.result.duplicates,
     invalid: batch.result.deadLettered,
+    tooOld: batch.tooOld,
     attempts: batch.attempts,
     durationMs: batch.durationMs,
   };
@@ -177,6 +180,7 @@ export async function startConsumer(deps: ConsumerDeps, options: ConsumerOptions
     log,
     counters: stats,
     retry: options.retry,
+    retentionDays: config.storage.retentionDays,
     onRetry: () => {
       if (!stopping()) stats.state = "retrying";
     },

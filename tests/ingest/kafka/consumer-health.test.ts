@@ -103,6 +103,7 @@ describe("createConsumerMetrics", () => {
     inserted: 10,
     duplicates: 0,
     invalid: 0,
+    tooOld: 0,
     attempts: 1,
     durationMs: 250,
     ...changes,
@@ -111,7 +112,7 @@ describe("createConsumerMetrics", () => {
   test("adds each committed batch to the counters and histograms, and reads gauges from the stats at scrape time", async () => {
     const stats = createConsumerStats();
     const metrics = createConsumerMetrics(stats, "t");
-    metrics.observeBatch(report(0, { messages: 10, inserted: 7, duplicates: 2, invalid: 1, durationMs: 250 }));
+    metrics.observeBatch(report(0, { messages: 10, inserted: 7, duplicates: 2, invalid: 1, tooOld: 1, durationMs: 250 }));
     metrics.observeBatch(report(1, { messages: 4, inserted: 4, durationMs: 1_500 }));
     metrics.observeBatch(report(0, { messages: 3, inserted: 0, duplicates: 3, durationMs: 50 }));
     stats.dbRetries = 5;
@@ -125,6 +126,7 @@ describe("createConsumerMetrics", () => {
     expect(total(first, "consumer_messages_stored_total")).toBe(11);
     expect(total(first, "consumer_messages_duplicate_total")).toBe(5);
     expect(total(first, "consumer_messages_invalid_total")).toBe(1);
+    expect(total(first, "consumer_messages_too_old_total")).toBe(1);
     expect(total(first, "consumer_batch_size_messages_count")).toBe(3);
     expect(total(first, "consumer_batch_size_messages_sum")).toBe(17);
     expect(total(first, "consumer_batch_size_messages_bucket", { le: "10" })).toBe(3);
