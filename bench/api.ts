@@ -25,6 +25,7 @@ import {
   freshDatabase,
   machineFacts,
   migrate,
+  preparePartitions,
   ROOT,
   ramMiB,
   runDirectory,
@@ -118,6 +119,8 @@ async function loadRows(
   const started = performance.now();
   try {
     const generator = createOutcomeGenerator({ seed, spreadOver: rows });
+    // Every day of the window gets its partition before the load, as maintenance ahead would.
+    await preparePartitions(sql, generator.options.startMs, generator.options.days);
     let lastReport = started;
     const copy = () =>
       copyGenerated(sql, generator, 0, rows, {

@@ -1,16 +1,20 @@
 // What the benchmarks run on and against: machine facts, how busy the CPUs are, the local
 // Kafka broker and throwaway or reusable PostgreSQL databases.
 import { readFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { copyFile, mkdtemp, readdir, rm } from "node:fs/promises";
+import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { type Config, loadConfig } from "../src/config";
 import type { Sql } from "../src/db/client";
+import { applyMigrations, MIGRATIONS_DIR } from "../src/db/migrate";
 import { DEFAULT_SERVER_URL, databaseServer } from "../tests/support/postgres";
 import { ROOT } from "../tests/support/project";
 
 export { freePortSync as freePort } from "../tests/support/ports";
-export { quietLog } from "../tests/support/postgres";
-export { ROOT };
+
+import { quietLog } from "../tests/support/postgres";
+
+export { quietLog, ROOT };
 
 const MEBIBYTE = 1024 * 1024;
 
@@ -169,4 +173,33 @@ export async function runDirectory(kind: string): Promise<string> {
   const dir = join(ROOT, "bench/out", `${kind}-${stamp}-${process.pid}`);
   await Bun.$`mkdir -p ${dir}`.quiet();
   return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas of a given age, partitions of a given window.
+
+/** Drops any database of that name, creates it and applies the migrations up to `last` (e.g. "007"): a schema as an older release had it. */
+export async function databaseAtMigration(admin: Sql, name: string, last: string): Promise<string[]> {
+  await dropDatabase(admin, name);
+  await admin`create database ${admin(name)}`;
+  const dir = await mkdtemp(join(tmpdir(), "helios-bench-migrations-"));
+  try {
+    for (const file of await readdir(MIGRATIONS_DIR)) if (file.slice(0, last.length) <= last) await copyFile(join(MIGRATIONS_DIR, file), join(dir, file));
+    const sql = benchSql(name, 1);
+    try {
+      return await applyMigrations(sql, quietLog, { dir });
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Makes the partition of every day of [start, start + days) (partitioned schemas only), as maintenance ahead of a load would. */
+export async function preparePartitions(sql: Sql, startMs: number, days: number): Promise<number> {
+  const [present] = await sql<{ present: boolean }[]>`select to_regproc('helios_ensure_outcome_partition') is not null as present`;
+  if (!present!.present) return 0;
+  for (let d = 0; d < days; d++) await sql`select name from helios_ensure_outcome_partition(${new Date(startMs + d * 86_400_000).toISOString()}::timestamptz)`;
+  return days;
 }

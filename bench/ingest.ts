@@ -36,7 +36,7 @@ import { appendResults, benchLine, commandLine, machineSection, markdownTable } 
 
 const seconds = (ms: number) => ms / 1000;
 
-async function produceAll(kafka: Kafka, topic: string, generator: OutcomeGenerator, count: number, batchSize: number): Promise<number> {
+export async function produceAll(kafka: Kafka, topic: string, generator: OutcomeGenerator, count: number, batchSize: number): Promise<number> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const started = performance.now();
@@ -69,7 +69,7 @@ async function messagesInTopic(admin: Admin, topic: string): Promise<number> {
 }
 
 /** Content fingerprint of a database's outcomes: equal between two databases iff they hold the same rows (practically). */
-async function fingerprint(sql: Sql): Promise<Record<string, string>> {
+export async function fingerprint(sql: Sql): Promise<Record<string, string>> {
   const [row] = await sql<Record<string, string>[]>`
     select count(*)::text as rows,
            count(*) filter (where win_status)::text as wins,
@@ -97,7 +97,7 @@ interface ConsumerRun {
   cpuSecondsAtExit: number | null;
 }
 
-async function runConsumer(options: {
+export async function runConsumer(options: {
   database: string;
   topic: string;
   group: string;
@@ -105,6 +105,12 @@ async function runConsumer(options: {
   logLevel: string;
   outDir: string;
   timeoutS: number;
+  /** Rows the table holds once every message is stored (default: count, an empty table). */
+  expectedRows?: number;
+  /** Counts the stored messages (default: every row); a preloaded table counts only the ingest's rows. */
+  countStored?: (sql: Sql) => Promise<number>;
+  /** The checkout whose consumer runs (default: this one), e.g. an older release for a baseline. */
+  cwd?: string;
 }): Promise<ConsumerRun> {
   const sql = benchSql(options.database, 1);
   const stdoutPath = join(options.outDir, "consumer.stdout.log");
@@ -113,7 +119,7 @@ async function runConsumer(options: {
   say(`starting the consumer: ${command.slice(1).join(" ")} (logs in ${options.outDir})`);
   const started = performance.now();
   const consumer = Bun.spawn(command, {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: {
       ...process.env,
       ...deployedRuntimeEnv("consumer"),
@@ -145,8 +151,10 @@ async function runConsumer(options: {
         lastSeen = maxId;
         lastProgressAt = now;
       }
-      if (maxId >= options.count) {
-        const rows = await scalar(sql<{ value: string }[]>`select count(*)::text as value from auction_outcomes`);
+      if (maxId >= (options.expectedRows ?? options.count)) {
+        const rows = options.countStored
+          ? await options.countStored(sql)
+          : await scalar(sql<{ value: string }[]>`select count(*)::text as value from auction_outcomes`);
         if (rows >= options.count) {
           const done = performance.now();
           const sample = watch.now();

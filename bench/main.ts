@@ -7,6 +7,7 @@ const BENCHMARKS: Record<string, () => Promise<(args: string[]) => Promise<numbe
   api: async () => (await import("./api")).benchApi,
   generator: async () => (await import("./generator-speed")).benchGenerator,
   soak: async () => (await import("./soak")).benchSoak,
+  storage: async () => (await import("./storage")).benchStorage,
 };
 
 async function main(argv: string[]): Promise<number> {
