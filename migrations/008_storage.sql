@@ -147,6 +147,21 @@ begin
 end;
 $$;
 
+-- The ids each partition holds (from its primary key: two index probes a partition), so a lookup
+-- by id can name the period to read instead of probing every partition. Ids grow with the time a
+-- row is stored, not its auction time, so a partition that took late rows spans more ids.
+create function helios_partition_id_ranges() returns table (lower timestamptz, upper timestamptz, min_id bigint, max_id bigint)
+language plpgsql stable as $$
+declare
+    p record;
+begin
+    for p in select o.name, o.lower, o.upper from outcome_partitions o
+             union all select 'auction_outcomes_default', null, null loop
+        return query execute format('select $1, $2, min(id), max(id) from %I', p.name) using p.lower, p.upper;
+    end loop;
+end;
+$$;
+
 -- Rollup rows older than `cutoff` (ROLLUP_RETENTION_DAYS): small tables, so a plain delete.
 create function helios_drop_rollups_before(cutoff timestamptz) returns bigint language plpgsql security definer as $$
 declare

@@ -15,6 +15,12 @@ export interface ClientOptions {
   applicationName?: string;
   /** Statement timeout for this pool in ms; 0 disables it. */
   statementTimeoutMs?: number;
+  /**
+   * force_custom_plan: plan every statement with its values. A generic plan of a query over the
+   * partitioned outcomes locks every partition and all of its indexes before pruning (PostgreSQL
+   * 15), which costs more than planning again and fills the lock table under concurrency.
+   */
+  planCacheMode?: "auto" | "force_custom_plan";
   /** A connection that holds a LISTEN: never closed for idleness or age, told of NOTIFYs and of its own end. */
   listener?: { onnotify: (channel: string, payload: string) => void; onclose: () => void };
 }
@@ -36,6 +42,7 @@ export function createSql(db: DatabaseConfig, options: ClientOptions = {}): Sql 
       TimeZone: "UTC",
       application_name: options.applicationName ?? "helios-analytics",
       statement_timeout: options.statementTimeoutMs ?? db.statementTimeoutMs,
+      ...(options.planCacheMode ? { plan_cache_mode: options.planCacheMode } : {}),
     },
     // 0: no idle or age limit (postgres.js skips a timer of 0 s).
     ...(options.listener ? { idle_timeout: 0, max_lifetime: 0, ...options.listener } : {}),

@@ -25,6 +25,9 @@ const TRANSIENT_CODES = new Set([
   "57014",
   // invalid_catalog_name: the database does not exist (yet: before `migrate` created it).
   "3D000",
+  // out_of_memory: also the lock table full (max_locks_per_transaction), under many concurrent
+  // queries over every partition; the next try usually finds room.
+  "53200",
 ]);
 
 const codeOf = (error: unknown) => String((error as { code?: unknown } | null)?.code ?? "");

@@ -107,6 +107,32 @@ export async function countOutcomes(sql: Sql, filters: Filters, plan = planAggre
   return Number(row!.count);
 }
 
+/**
+ * Outcomes per bucket of a rollup, in time order from a bound on: the `limit` buckets before
+ * `beforeMs` (descending) or from `fromMs` on (ascending), only buckets holding outcomes. The
+ * page window (outcomes.window.ts) walks these instead of the rows themselves.
+ */
+export async function bucketCounts(
+  sql: Sql,
+  rollup: RollupName,
+  filters: Filters,
+  order: "desc" | "asc",
+  limit: number,
+  boundMs?: number,
+): Promise<{ start: number; outcomes: number }[]> {
+  const { column, kind } = ROLLUPS[rollup].time;
+  const time = sql(column);
+  const start = kind === "timestamptz" ? sql`extract(epoch from ${time}) * 1000` : sql`extract(epoch from ${time}::timestamp at time zone 'UTC') * 1000`;
+  const boundAt = (ms: number) => (kind === "timestamptz" ? sql`to_timestamp(${ms / 1000})` : sql`(to_timestamp(${ms / 1000}) at time zone 'UTC')::date`);
+  const bound = boundMs === undefined ? sql`` : order === "desc" ? sql`and ${time} < ${boundAt(boundMs)}` : sql`and ${time} >= ${boundAt(boundMs)}`;
+  const rows = await sql<{ start: string; outcomes: string }[]>`
+    select (${start})::bigint::text as start, sum(outcomes)::text as outcomes
+    from ${sql(ROLLUPS[rollup].table)} ${rollupWhere(sql, rollup, filters)} ${bound}
+    group by ${time} having sum(outcomes) > 0
+    order by ${time} ${order === "desc" ? sql`desc` : sql`asc`} limit ${limit}`;
+  return rows.map((row) => ({ start: Number(row.start), outcomes: Number(row.outcomes) }));
+}
+
 export interface SeriesRow {
   /** Start of the bucket, ISO-8601 UTC (`2025-10-25T12:00:00Z`). */
   bucket: string;

@@ -12,6 +12,7 @@ import { epochMs, parseIsoTimestamp } from "../values/timestamps";
 import { AggregateCache } from "./aggregate-cache";
 import { countOutcomes, dailyStats, outcomeStats, timeSeries, topBy } from "./outcomes.aggregates";
 import { type Filters, parseFilters } from "./outcomes.filters";
+import { IdRanges } from "./outcomes.id-ranges";
 import { decodeCursor, encodeCursor, type OrderKey, orderingText, parseOrdering } from "./outcomes.paging";
 import { renderDailyStat, renderOutcome, renderOutcomeDetail, renderStats, renderTopEntry } from "./outcomes.render";
 import { findOutcome, listOutcomesAfter, listOutcomesPage, type OutcomeRow } from "./outcomes.repository";
@@ -72,6 +73,7 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
   const cached = <T>(kind: string, args: unknown[], compute: () => Promise<T>) => cache.answer(`${kind} ${JSON.stringify(args)}`, compute);
   // After retention dropped partitions, the rollups still count their outcomes: the list's count
   // is the outcomes it can page through, so it starts where individual outcomes start.
+  const idRanges = new IdRanges(sql);
   const availableFrom = () => cached("available-from", [], () => outcomesAvailableFrom(sql));
   const count: Counter = (filters) => cached("count", [filters], async () => countOutcomes(sql, fromAvailable(filters, await availableFrom())));
   const listDoc = (summary: string) => ({
@@ -173,7 +175,7 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
         const filters = parseFilters(query);
         // Django's router matched any segment and answered 404 when it was not an id.
         if (!/^[1-9]\d{0,17}$/.test(params.id)) throw notFound();
-        const row = await findOutcome(sql, params.id, filters);
+        const row = await findOutcome(sql, params.id, filters, idRanges);
         if (!row) throw notFound();
         return renderOutcomeDetail(row);
       },

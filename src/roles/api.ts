@@ -10,7 +10,7 @@ import { runtimeName, serve, terminationSignal } from "../runtime";
 const MAX_REQUEST_BODY_BYTES = 64 * 1024;
 
 export async function runApi(config: Config, log: Logger): Promise<number> {
-  const sql = createSql(config.db, { applicationName: "helios-analytics-api" });
+  const sql = createSql(config.db, { applicationName: "helios-analytics-api", planCacheMode: "force_custom_plan" });
   const changes = config.aggregateCacheTtlMs > 0 ? startChangeFeed(config.db, log) : undefined;
   const app = createApp({ config, sql, log, changes });
   const server = serve({ port: config.port, fetch: app.fetch, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });

@@ -174,3 +174,19 @@ describe("pruning", () => {
     ]);
   });
 });
+
+describe("detail by id", () => {
+  test("finds an outcome in the partitions its id spans, and one stored after the ranges were read, and one in the default partition", async () => {
+    await writeBatch(db.sql, batchOf(["2024-08-01", "2024-08-02", "2024-08-03"].map((day, i) => outcomeAt(`detail-${i}`, `${day}T10:00:00Z`))));
+    const api = testApp(db.config, db.sql);
+    const idOf = async (bid: string) => (await db.setup<{ id: string }[]>`select id::text from auction_outcomes where bid_id = ${bid}`)[0]!.id;
+    const first = await api.get(`/api/outcomes/${await idOf("detail-1")}/`);
+    expect(first.body).toMatchObject({ bid_id: "detail-1", timestamp: "2024-08-02T10:00:00Z" });
+    // A late outcome for the first day, after the API read the ranges: its id is past every range.
+    await writeBatch(db.sql, batchOf([outcomeAt("detail-late", "2024-08-01T23:00:00Z")], { firstOffset: 10 }));
+    expect((await api.get(`/api/outcomes/${await idOf("detail-late")}/`)).body).toMatchObject({ bid_id: "detail-late" });
+    await db.setup`insert into auction_outcomes (bid_id, user_id, win_status, "timestamp", raw_data) values ('detail-psql', 'u', true, '2040-01-01T00:00:00Z', '{}')`;
+    expect((await api.get(`/api/outcomes/${await idOf("detail-psql")}/`)).body).toMatchObject({ bid_id: "detail-psql" });
+    expect((await api.get("/api/outcomes/999999999/")).status).toBe(404);
+  });
+});

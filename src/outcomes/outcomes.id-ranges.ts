@@ -1,0 +1,55 @@
+// Which partitions can hold an id: a lookup by id (the detail endpoint) names the period to read
+// instead of probing every partition's primary key. The ranges are read from the partitions
+// (helios_partition_id_ranges) and kept a while; a lookup that finds nothing in the candidates
+// reads every partition, so a stale range costs time, never a wrong answer.
+import type { Sql } from "../db/client";
+
+interface IdRange {
+  lower: string | null;
+  upper: string | null;
+  minId: bigint;
+  maxId: bigint;
+}
+
+/** The period of auction time to read for an id: undefined bounds are open; null: read every partition. */
+export type IdPeriod = { from?: string; to?: string } | null;
+
+/** How long ranges are kept: long enough to spare the probes, short enough that new ids are soon in range. */
+const MAX_AGE_MS = 10_000;
+
+export class IdRanges {
+  private ranges: { at: number; list: Promise<IdRange[]> } | undefined;
+
+  constructor(private readonly sql: Sql) {}
+
+  private current(): Promise<IdRange[]> {
+    if (!this.ranges || performance.now() - this.ranges.at > MAX_AGE_MS) {
+      const list = this.sql<{ lower: string | null; upper: string | null; min_id: string | null; max_id: string | null }[]>`
+        select lower, upper, min_id::text, max_id::text from helios_partition_id_ranges()`
+        .then((rows) =>
+          rows.filter((r) => r.min_id !== null).map((r) => ({ lower: r.lower, upper: r.upper, minId: BigInt(r.min_id!), maxId: BigInt(r.max_id!) })),
+        )
+        .catch(() => []);
+      this.ranges = { at: performance.now(), list };
+    }
+    return this.ranges.list;
+  }
+
+  /** Forgets the ranges (a lookup missed): the next one reads them again. */
+  forget(): void {
+    this.ranges = undefined;
+  }
+
+  /** The hull of the periods of the partitions whose ids span `id`; null when none does or one is the default partition. */
+  async periodOf(id: string): Promise<IdPeriod> {
+    const wanted = BigInt(id);
+    const holding = (await this.current()).filter((r) => r.minId <= wanted && wanted <= r.maxId);
+    if (holding.length === 0 || holding.some((r) => r.upper === null)) return null;
+    const lowers = holding.map((r) => r.lower);
+    const pgIso = (text: string) => text.replace(" ", "T").replace(/\+00$/, "+00:00");
+    return {
+      from: lowers.includes(null) ? undefined : pgIso(lowers.reduce((a, b) => (a! < b! ? a : b))!),
+      to: pgIso(holding.map((r) => r.upper!).reduce((a, b) => (a > b ? a : b))),
+    };
+  }
+}

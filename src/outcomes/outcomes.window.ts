@@ -1,0 +1,147 @@
+// Where a page of outcomes ordered by auction time lies, found from the rollups' exact counts
+// instead of by reading every row before it: the page's rows are in a short time window, and the
+// query names that window, so it reads only the partitions (and the index entries) of that window,
+// whatever the page's depth. The counts and the page are read in one snapshot (the caller's
+// REPEATABLE READ transaction), so the window is exact.
+//
+// page=N: walk the buckets from the end the order starts at, summing their counts, until the
+// positions [offset, offset + limit) are covered: the page is in those buckets, after `skip` rows
+// before them. A keyset cursor: walk away from the cursor's bucket until the buckets beyond it
+// hold more than a page. Filters no rollup carries (user_id, prices, search) and orderings that
+// do not start with timestamp get no window: those queries read every partition.
+import type { Sql } from "../db/client";
+import { epochMs } from "../values/timestamps";
+import { bucketCounts, countOutcomes } from "./outcomes.aggregates";
+import type { Filters } from "./outcomes.filters";
+import type { OrderKey } from "./outcomes.paging";
+import { type AggregatePlan, planAggregate, ROLLUPS } from "./outcomes.rollup-plan";
+
+/** A span of auction time (epoch ms, from inclusive, to exclusive) and how many matching outcomes it holds. */
+interface Span {
+  from: number;
+  to: number;
+  outcomes: number;
+}
+
+export interface PageWindow {
+  /** The page's filters narrowed to the window. */
+  filters: Filters;
+  /** Rows before the window in the page's order: the page starts at offset − skip inside it. */
+  skip: number;
+}
+
+type Order = "desc" | "asc";
+
+/** Buckets read per round trip while walking; doubled each time (a deep page needs a few). */
+const FIRST_CHUNK = 48;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The time order of a traversal over `keys` (reversed for a previous-page cursor), or null: no window serves it. */
+export function timeOrder(keys: readonly OrderKey[], reverse = false): Order | null {
+  if (keys[0]?.field !== "timestamp") return null;
+  return keys[0].desc !== reverse ? "desc" : "asc";
+}
+
+/**
+ * The spans of a plan in `order`, read lazily, beyond `beyondMs` when given (descending: spans
+ * that start before it; ascending: spans from it on): the base-table edges at from/to and the
+ * rollup's whole buckets between them.
+ */
+async function* spansInOrder(sql: Sql, plan: AggregatePlan, order: Order, beyondMs?: number): AsyncGenerator<Span> {
+  const { table, filters: whole } = plan.rollup!;
+  const unit = ROLLUPS[table].unitMs;
+  const edges: Span[] = [];
+  for (const part of plan.base) {
+    edges.push({ from: epochMs(part.from!).ms, to: epochMs(part.to!).ms, outcomes: await countOutcomes(sql, part, { base: [part] }) });
+  }
+  edges.sort((a, b) => (order === "desc" ? b.from - a.from : a.from - b.from));
+  const wholeFrom = whole.from === undefined ? Number.NEGATIVE_INFINITY : epochMs(whole.from).ms;
+  const beyond = (span: Span) => beyondMs === undefined || (order === "desc" ? span.from < beyondMs : span.from >= beyondMs);
+  const isFirst = (edge: Span) => (order === "desc" ? edge.from >= wholeFrom : edge.to <= wholeFrom);
+  for (const edge of edges.filter(isFirst)) if (beyond(edge)) yield edge;
+  let bound = beyondMs;
+  for (let chunk = FIRST_CHUNK; ; chunk *= 2) {
+    const buckets = await bucketCounts(sql, table, whole, order, chunk, bound);
+    for (const b of buckets) yield { from: b.start, to: b.start + unit, outcomes: b.outcomes };
+    if (buckets.length < chunk) break;
+    const lastStart = buckets[buckets.length - 1]!.start;
+    bound = order === "desc" ? lastStart : lastStart + unit;
+  }
+  for (const edge of edges.filter((e) => !isFirst(e))) if (beyond(edge)) yield edge;
+}
+
+/** `filters` narrowed to [from, to) (undefined: that side stays as it was), never widened. */
+function narrowed(filters: Filters, from: number | undefined, to: number | undefined): Filters {
+  const out = { ...filters };
+  if (from !== undefined && (filters.from === undefined || epochMs(filters.from).ms < from)) out.from = iso(from);
+  if (to !== undefined && (filters.to === undefined || epochMs(filters.to).ms > to)) out.to = iso(to);
+  return out;
+}
+
+/** The span's bounds as a window from `start` to `end` in the order's direction. */
+const windowOf = (order: Order, start: Span, end: Span | undefined): [number | undefined, number | undefined] =>
+  order === "desc" ? [end?.from, start.to] : [start.from, end?.to];
+
+/** Whether a page over `filters` in the order of `keys` is read in a window (pure: decided before any query). */
+export function hasWindow(filters: Filters, keys: readonly OrderKey[]): boolean {
+  return timeOrder(keys) !== null && planAggregate(filters).rollup !== undefined && filters.matchNothing !== true;
+}
+
+/** Where positions [offset, offset + limit) of a timestamp-ordered page are, or null when no rollup serves the page. */
+export async function pageWindow(sql: Sql, filters: Filters, keys: readonly OrderKey[], offset: number, limit: number): Promise<PageWindow | null> {
+  const order = timeOrder(keys);
+  const plan = planAggregate(filters);
+  if (order === null || !plan.rollup) return null;
+  let skip = 0;
+  let start: Span | undefined;
+  let inWindow = 0;
+  for await (const span of spansInOrder(sql, plan, order)) {
+    if (!start) {
+      if (skip + span.outcomes <= offset) {
+        skip += span.outcomes;
+        continue;
+      }
+      start = span;
+    }
+    inWindow += span.outcomes;
+    if (skip + inWindow >= offset + limit) {
+      const [from, to] = windowOf(order, start, span);
+      return { filters: narrowed(filters, from, to), skip };
+    }
+  }
+  // Past the end: nothing to read. Else the page runs to the last row, open on the far side.
+  if (!start) return { filters: { ...filters, matchNothing: true }, skip };
+  const [from, to] = windowOf(order, start, undefined);
+  return { filters: narrowed(filters, from, to), skip };
+}
+
+/**
+ * The window of the `limit` rows beyond a cursor at `cursorTimestamp` in the traversal's order
+ * (`reverse` for a previous-page link), or null when no rollup serves it. The cursor's own bucket
+ * is counted as nothing (how much of it lies beyond the cursor is unknown), so the window always
+ * holds the whole next page.
+ */
+export async function cursorWindow(
+  sql: Sql,
+  filters: Filters,
+  keys: readonly OrderKey[],
+  cursorTimestamp: string,
+  reverse: boolean,
+  limit: number,
+): Promise<Filters | null> {
+  const order = timeOrder(keys, reverse);
+  const plan = planAggregate(filters);
+  if (order === null || !plan.rollup) return null;
+  const unit = ROLLUPS[plan.rollup.table].unitMs;
+  const at = epochMs(cursorTimestamp).ms;
+  const bucketStart = Math.floor(at / unit) * unit;
+  // Rows at the cursor's own instant may still follow it (ties broken by id): the window includes it.
+  const near = order === "desc" ? at + 1 : bucketStart;
+  let found = 0;
+  for await (const span of spansInOrder(sql, plan, order, order === "desc" ? bucketStart : bucketStart + unit)) {
+    found += span.outcomes;
+    if (found >= limit) return order === "desc" ? narrowed(filters, span.from, near) : narrowed(filters, near, span.to);
+  }
+  return order === "desc" ? narrowed(filters, undefined, near) : narrowed(filters, near, undefined);
+}
