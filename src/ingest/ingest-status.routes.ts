@@ -5,7 +5,7 @@ import type { Sql } from "../db/client";
 import { invalidQuery } from "../http/errors";
 import { invalidParameterResponse, jsonResponse, openApiQueryParameters } from "../http/openapi";
 import { validateQuery } from "../http/query";
-import { isoUtc, parseIsoTimestamp } from "../values/timestamps";
+import { compareInstants, isoUtc, parseIsoTimestamp } from "../values/timestamps";
 import { type ConsumerLagStoredRow, type IngestCountsRow, ingestCounts, listConsumerLag } from "./ingest-status.repository";
 import { IngestStatus, IngestStatusQuery } from "./ingest-status.schema";
 
@@ -13,7 +13,7 @@ import { IngestStatus, IngestStatusQuery } from "./ingest-status.schema";
 export function parsePeriod(query: IngestStatusQuery): { from?: string; to?: string } {
   const from = query.from ? (parseIsoTimestamp(query.from) ?? undefined) : undefined;
   const to = query.to ? (parseIsoTimestamp(query.to) ?? undefined) : undefined;
-  if (from && to && Date.parse(from) > Date.parse(to)) {
+  if (from && to && compareInstants(from, to) > 0) {
     throw invalidQuery({ from: [`from ${query.from} is after to ${query.to}: expected from ≤ to.`] });
   }
   return { from, to };

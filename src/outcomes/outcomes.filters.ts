@@ -8,7 +8,7 @@ import { type Fragment, whereAll } from "../db/fragments";
 import { type FieldErrors, invalidQuery } from "../http/errors";
 import { booleanParam, instantParam, param, parseBooleanText } from "../http/params";
 import { compareDecimals } from "../values/decimals";
-import { parseIsoTimestamp } from "../values/timestamps";
+import { compareInstants, parseIsoTimestamp } from "../values/timestamps";
 
 /** A column every rollup table that carries it has under the same name (see outcomes.rollup-plan.ts). */
 export type RollupColumn = "site_domain" | "win_status" | "enriched" | "currency";
@@ -211,7 +211,7 @@ function crossParameterErrors(filters: Filters, query: Record<string, string | u
   if (filters.minPrice && filters.maxPrice && compareDecimals(filters.minPrice, filters.maxPrice) > 0) {
     errors.min_price = [`min_price ${filters.minPrice} is greater than max_price ${filters.maxPrice}: expected min_price ≤ max_price.`];
   }
-  if (filters.from && filters.to && Date.parse(filters.from) > Date.parse(filters.to)) {
+  if (filters.from && filters.to && compareInstants(filters.from, filters.to) > 0) {
     errors.from = [`from ${query.from} is after to ${query.to}: expected from ≤ to.`];
   }
   return errors;

@@ -2,7 +2,7 @@
 // buckets inside [from, to), plus the base table for the partial buckets at either edge.
 // Which rollup can answer follows from the filter table (outcomes.filters.ts): a rollup carries a
 // filter when it has that filter's rollup column; a filter on no rollup sends all to the base table.
-import { epochMs } from "../values/timestamps";
+import { epochMs, pgInstant } from "../values/timestamps";
 import { activeFilters, type Filters, type RollupColumn } from "./outcomes.filters";
 
 export interface RollupTable {
@@ -47,12 +47,12 @@ export function ceilTo(text: string, unit: number): { iso: string; aligned: bool
   const { ms, subMs } = epochMs(text);
   const aligned = ms % unit === 0 && !subMs;
   const up = aligned ? ms : Math.floor(ms / unit) * unit + unit;
-  return { iso: new Date(up).toISOString(), aligned };
+  return { iso: pgInstant(up), aligned };
 }
 
 export function floorTo(text: string, unit: number): { iso: string; aligned: boolean } {
   const { ms, subMs } = epochMs(text);
-  return { iso: new Date(Math.floor(ms / unit) * unit).toISOString(), aligned: ms % unit === 0 && !subMs };
+  return { iso: pgInstant(Math.floor(ms / unit) * unit), aligned: ms % unit === 0 && !subMs };
 }
 
 /** Whether `rollup` keeps apart every column the active filters compare. */
@@ -73,7 +73,7 @@ export function planAggregateOn(filters: Filters, rollup: RollupName): Aggregate
   const unit = ROLLUPS[rollup].unitMs;
   const from = filters.from !== undefined ? ceilTo(filters.from, unit) : undefined;
   const to = filters.to !== undefined ? floorTo(filters.to, unit) : undefined;
-  if (from && to && Date.parse(from.iso) >= Date.parse(to.iso)) return { base: [filters] };
+  if (from && to && epochMs(from.iso).ms >= epochMs(to.iso).ms) return { base: [filters] };
   const base: Filters[] = [];
   if (from && !from.aligned) base.push({ ...filters, to: from.iso });
   if (to && !to.aligned) base.push({ ...filters, from: to.iso });

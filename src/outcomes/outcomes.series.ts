@@ -2,6 +2,7 @@
 // filling of empty buckets so a chart gets one point per bucket (pure; SQL is in aggregates).
 import { ApiError } from "../http/errors";
 import { renderPrice } from "../values/decimals";
+import { epochMs } from "../values/timestamps";
 import type { SeriesRow } from "./outcomes.aggregates";
 import type { Filters } from "./outcomes.filters";
 import { ceilTo, floorTo } from "./outcomes.rollup-plan";
@@ -21,8 +22,8 @@ export interface Span {
 export function requestedSpan(filters: Filters, interval: Interval): Span {
   const unit = BUCKET_MS[interval];
   return {
-    start: filters.from === undefined ? undefined : Date.parse(floorTo(filters.from, unit).iso),
-    end: filters.to === undefined ? undefined : Date.parse(ceilTo(filters.to, unit).iso),
+    start: filters.from === undefined ? undefined : epochMs(floorTo(filters.from, unit).iso).ms,
+    end: filters.to === undefined ? undefined : epochMs(ceilTo(filters.to, unit).iso).ms,
   };
 }
 

@@ -10,7 +10,7 @@
 // hold more than a page. Filters no rollup carries (user_id, prices, search) and orderings that
 // do not start with timestamp get no window: those queries read every partition.
 import type { Sql } from "../db/client";
-import { epochMs } from "../values/timestamps";
+import { epochMs, pgInstant } from "../values/timestamps";
 import { bucketCounts, countOutcomes } from "./outcomes.aggregates";
 import type { Filters } from "./outcomes.filters";
 import type { OrderKey } from "./outcomes.paging";
@@ -34,8 +34,6 @@ type Order = "desc" | "asc";
 
 /** Buckets read per round trip while walking; doubled each time (a deep page needs a few). */
 const FIRST_CHUNK = 48;
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The time order of a traversal over `keys` (reversed for a previous-page cursor), or null: no window serves it. */
 export function timeOrder(keys: readonly OrderKey[], reverse = false): Order | null {
@@ -74,8 +72,8 @@ async function* spansInOrder(sql: Sql, plan: AggregatePlan, order: Order, beyond
 /** `filters` narrowed to [from, to) (undefined: that side stays as it was), never widened. */
 function narrowed(filters: Filters, from: number | undefined, to: number | undefined): Filters {
   const out = { ...filters };
-  if (from !== undefined && (filters.from === undefined || epochMs(filters.from).ms < from)) out.from = iso(from);
-  if (to !== undefined && (filters.to === undefined || epochMs(filters.to).ms > to)) out.to = iso(to);
+  if (from !== undefined && (filters.from === undefined || epochMs(filters.from).ms < from)) out.from = pgInstant(from);
+  if (to !== undefined && (filters.to === undefined || epochMs(filters.to).ms > to)) out.to = pgInstant(to);
   return out;
 }
 

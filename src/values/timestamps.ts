@@ -44,11 +44,38 @@ export function isoUtc(pgText: string | null): string | null {
 }
 
 /**
- * Epoch milliseconds of a parseIsoTimestamp value (the fraction past milliseconds cut off), and
+ * An instant (epoch ms) as ISO-8601 text PostgreSQL reads, for any instant a bound can round to.
+ * `toISOString` writes year 10000 as `+010000` (PostgreSQL reads the sign as a zone) and the
+ * year before 1 AD as `0000` (PostgreSQL has no year 0: it is 1 BC).
+ */
+export function pgInstant(ms: number): string {
+  const date = new Date(ms);
+  const year = date.getUTCFullYear();
+  const rest = date.toISOString().replace(/^[+-]?\d+/, "");
+  return year >= 1 ? `${String(year).padStart(4, "0")}${rest}` : `${String(1 - year).padStart(4, "0")}${rest} BC`;
+}
+
+/** pgInstant's spellings of years past 9999 and before 1 AD in the expanded years Date.parse reads. */
+function jsIsoText(text: string): string {
+  const bc = / BC$/.exec(text);
+  const match = /^(\d+)(-.*?)(?: BC)?$/.exec(text);
+  if (!match || (!bc && match[1]!.length === 4)) return text;
+  const year = bc ? 1 - Number(match[1]) : Number(match[1]);
+  return `${year < 0 ? "-" : "+"}${String(Math.abs(year)).padStart(6, "0")}${match[2]}`;
+}
+
+/**
+ * Epoch milliseconds of a parseIsoTimestamp or pgInstant value (the fraction past milliseconds cut off), and
  * whether anything finer than a millisecond was set. Date.parse alone reads at most 3 digits.
  */
 export function epochMs(text: string): { ms: number; subMs: boolean } {
   const fraction = /\.(\d+)/.exec(text)?.[1] ?? "";
-  const ms = Date.parse(text.replace(/\.\d+/, "")) + Number(`${fraction}000`.slice(0, 3));
+  const ms = Date.parse(jsIsoText(text.replace(/\.\d+/, ""))) + Number(`${fraction}000`.slice(0, 3));
   return { ms, subMs: /[1-9]/.test(fraction.slice(3)) };
+}
+
+/** Orders two parseIsoTimestamp or pgInstant values to the microsecond (Date.parse stops at the millisecond). */
+export function compareInstants(a: string, b: string): number {
+  const micros = (text: string) => Number(`${/\.(\d+)/.exec(text)?.[1] ?? ""}000000`.slice(3, 6));
+  return epochMs(a).ms - epochMs(b).ms || micros(a) - micros(b);
 }

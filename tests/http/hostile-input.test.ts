@@ -8,15 +8,15 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import fc from "fast-check";
 import type { Sql } from "../../src/db/client";
 import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
-import { insertOutcomes } from "../support/fixtures";
+import { insertOutcomes, OUTCOMES } from "../support/fixtures";
 import { BASE, testApp } from "../support/http";
 
 setDefaultTimeout(60_000);
 
 // Sized so the file runs well under 30 s on a loaded 2-core machine (≈ 1–3 ms per request).
-const RUNS = { endpoints: 4_000, paths: 1_200, cursors: 1_200, methods: 400, withTokens: 500 } as const;
+const RUNS = { endpoints: 4_000, edges: 1_500, paths: 1_200, cursors: 1_200, methods: 400, withTokens: 500 } as const;
 /** Requests the runs above send at least (the token run sends three per input). */
-const MIN_TRIED = RUNS.endpoints + RUNS.paths + RUNS.cursors + RUNS.methods + 3 * RUNS.withTokens;
+const MIN_TRIED = RUNS.endpoints + RUNS.edges + RUNS.paths + RUNS.cursors + RUNS.methods + 3 * RUNS.withTokens;
 const TOKEN = "hostile-input-token-0123456789";
 const MAX_URL_LENGTH = 4096;
 
@@ -24,6 +24,8 @@ let db: TestDatabase;
 let ids: number[];
 /** Every GET route under /api/ the app has (both slash forms), and every query parameter its OpenAPI document names. */
 let endpoints: string[];
+/** The console's page routes, which take the same query strings. */
+let consolePages: string[];
 let knownParams: string[];
 let tried = 0;
 const statusCounts: Record<number, number> = {};
@@ -43,9 +45,29 @@ async function fingerprint(sql: Sql) {
   return out;
 }
 
+/** Outcomes at the first and last instants PostgreSQL and the API both accept, at the highest prices: cursors are built from them. */
+const EXTREME_ROWS = [
+  {
+    ...OUTCOMES[0]!,
+    bid_id: "extreme-first",
+    timestamp: "0001-01-01T00:00:00Z",
+    auction_timestamp: "0001-01-01T00:00:00Z",
+    created_at: "0001-01-01T00:00:00Z",
+  },
+  {
+    ...OUTCOMES[0]!,
+    bid_id: "extreme-last",
+    timestamp: "9999-12-31T23:59:59.999999Z",
+    auction_timestamp: "9999-12-31T23:59:59.999999Z",
+    created_at: "9999-12-31T23:59:59.999999Z",
+    win_price: "999999999999.999999",
+    bid_price: "999999999999.999999",
+  },
+];
+
 beforeAll(async () => {
   db = await createTestDatabase("hostile");
-  ids = (await insertOutcomes(db.setup)).map((row) => row.id);
+  ids = (await insertOutcomes(db.setup, [...OUTCOMES, ...EXTREME_ROWS])).map((row) => row.id);
   await db.setup`
     insert into dead_letters (topic, "partition", "offset", message_key, payload, reason)
     values ('auction_outcomes', 0, 7, null, '\\x7b6e6f74206a736f6e'::bytea, 'not JSON'),
@@ -192,6 +214,89 @@ const anyValue: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom("9", "a", "%00", "é", "'"), fc.integer({ min: 256, max: 6_000 })).map(([c, n]) => encode(c).repeat(n)) },
 );
 
+// ---- edge values, drawn on purpose: the ends of each parameter's range and one step past ----
+
+/** Every offset from −14:00 to +14:00 in half hours, both spellings of UTC, and the odd ones ISO allows. */
+const OFFSETS = [
+  "Z",
+  "z",
+  "+00:00",
+  "-00:00",
+  "+0000",
+  "+00",
+  "+05:45",
+  "+12:45",
+  "-09:30",
+  "+14:00",
+  "-14:00",
+  "+14:01",
+  "-14:30",
+  ...Array.from({ length: 57 }, (_, i) => {
+    const minutes = i * 30 - 14 * 60;
+    const abs = Math.abs(minutes);
+    return `${minutes < 0 ? "-" : "+"}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+  }),
+];
+const EDGE_CLOCKS = [
+  "0001-01-01T00:00:00",
+  "0001-01-01T13:59:59",
+  "0001-01-02T00:00:00",
+  "9999-12-31T23:59:59",
+  "9999-12-31T10:00:00",
+  "9999-12-30T23:00:00",
+  "1970-01-01T00:00:00",
+];
+const FRACTIONS = ["", ".0", ".5", ".999", ".999999", ".999999000", ".999999999", ".000000001", ".000001", ".123456789"];
+const edgeInstant: fc.Arbitrary<string> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...EDGE_CLOCKS), fc.constantFrom(...FRACTIONS), fc.constantFrom(...OFFSETS))
+      .map(([clock, fraction, offset]) => clock + fraction + offset),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "0001-01-01",
+      "9999-12-31",
+      "0000-12-31",
+      "10000-01-01",
+      "9999-12-31T24:00:00Z",
+      "0001-01-01T00:00:00+14:00",
+      "9999-12-31T23:59:59.999999-14:00",
+    ),
+  },
+);
+/** The largest price the filters accept, a step past it in each direction, and the smallest. */
+const EDGE_PRICES = [
+  "999999999999.999999",
+  "1000000000000",
+  "999999999999.9999999",
+  "9999999999999",
+  "0",
+  "0.000001",
+  "0.0000001",
+  "000000000000.000000",
+  "1.",
+];
+const EDGE_PAGES = ["1", "2", "10", "1000", "1001", "2147483647", "2147483648", "9007199254740991", "9007199254740992", "99999999999999999999", "0", "-1"];
+const EDGE_PAGE_SIZES = ["1", "999", "1000", "1001", "0", "01", "10000"];
+
+/** A value for a known parameter at its edge, sent with + as %2B and, sometimes, as a raw + (a space once decoded). */
+const edgePair: fc.Arbitrary<string> = fc
+  .oneof(
+    fc.tuple(fc.constantFrom("from", "to"), edgeInstant),
+    fc.tuple(fc.constantFrom("min_price", "max_price"), fc.constantFrom(...EDGE_PRICES)),
+    fc.tuple(fc.constant("page"), fc.constantFrom(...EDGE_PAGES)),
+    fc.tuple(fc.constant("page_size"), fc.constantFrom(...EDGE_PAGE_SIZES)),
+    fc.tuple(
+      fc.constantFrom("interval", "limit", "ordering", "by"),
+      fc.constantFrom("hour", "day", "1", "1000", "1001", "-timestamp", "timestamp", "site_domain"),
+    ),
+  )
+  .chain(([name, value]) => fc.constantFrom(`${name}=${encode(value)}`, `${name}=${value}`));
+const edgeQuery = fc.array(edgePair, { minLength: 1, maxLength: 4 }).map((pairs) => `?${pairs.join("&")}`);
+
 const anyName: fc.Arbitrary<string> = fc.oneof(
   // Lazy: the names are read from the app in beforeAll, after this module is loaded.
   { weight: 6, arbitrary: fc.constant(null).chain(() => fc.constantFrom(...knownParams)) },
@@ -244,11 +349,22 @@ const pathId: fc.Arbitrary<string> = fc.oneof(
 
 /** Read from the app itself, so a route or parameter added later is attacked without editing this file. */
 async function discoverEndpoints(api: ReturnType<typeof testApp>): Promise<void> {
-  const paths = [...new Set(api.app.routes.filter((route) => route.method === "GET" && route.path.startsWith("/api")).map((route) => route.path))].map((path) =>
-    path.replace(":id", String(ids[0])),
-  );
-  expect(paths).toContain("/api/outcomes/");
-  endpoints = [...paths, ...paths.map((path) => (path.endsWith("/") ? path.slice(0, -1) : `${path}/`))];
+  const served = (prefix: string) => {
+    const paths = [
+      ...new Set(
+        api.app.routes
+          .filter((route) => route.method === "GET" && route.path.startsWith(prefix) && !route.path.includes("/assets/"))
+          .map((route) => route.path),
+      ),
+    ];
+    const filled = paths.map((path) => path.replace(":id", String(ids[0])).replace("*", "outcomes"));
+    return [...new Set([...filled, ...filled.map((path) => (path.endsWith("/") ? path.slice(0, -1) : `${path}/`))])];
+  };
+  endpoints = served("/api");
+  expect(endpoints).toContain("/api/outcomes/");
+  // The console's pages read the same parameters in the browser; the server must still answer them.
+  consolePages = served("/console");
+  expect(consolePages).toContain("/console/outcomes");
   const doc = (await api.get("/swagger/json")).body as { paths: Record<string, { get?: { parameters?: { in: string; name: string }[] } }> };
   const documented = Object.values(doc.paths).flatMap((item) => (item.get?.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name));
   knownParams = [...new Set([...BASE_PARAMS, ...documented])];
@@ -349,7 +465,10 @@ async function check(app: App, target: string, { allowed, method = "GET", header
       }
     }
   }
-  if (status === 200 && method === "GET") JSON.parse(text);
+  if (status === 200 && method === "GET") {
+    if (target.startsWith("/console")) expect(response.headers.get("content-type")).toStartWith("text/html");
+    else JSON.parse(text);
+  }
   return status;
 }
 
@@ -381,6 +500,36 @@ describe("what the generators found (fixed), kept as plain examples", () => {
   });
 });
 
+describe("the ends of the representable range (fixed: rounding to a rollup bucket left year 10000)", () => {
+  test("a from late on 9999-12-31 counts, lists and buckets the last row, whatever the offset", async () => {
+    const api = testApp(db.config, db.sql);
+    for (const from of ["9999-12-31T23:30:00Z", "9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999999000-00:00", "9999-12-31T09:59:59.999999-14:00"]) {
+      const q = `from=${encodeURIComponent(from)}`;
+      const stats = await api.get(`/api/outcomes/stats/?${q}`);
+      expect({ from, status: stats.status, total: (stats.body as { total_outcomes: number }).total_outcomes }).toEqual({ from, status: 200, total: 1 });
+      const list = await api.get(`/api/outcomes/?${q}`);
+      expect({
+        from,
+        count: (list.body as { count: number }).count,
+        bid: (list.body as { results: { bid_id: string }[] }).results.map((r) => r.bid_id),
+      }).toEqual({ from, count: 1, bid: ["extreme-last"] });
+      const daily = await api.get(`/api/outcomes/daily_stats/?${q}`);
+      expect({ from, status: daily.status, days: (daily.body as { date: string }[]).map((d) => d.date) }).toEqual({ from, status: 200, days: ["9999-12-31"] });
+    }
+  });
+
+  test("a to early on 0001-01-01 at +14:00 (still 1 BC in UTC) counts nothing and refuses nothing", async () => {
+    const api = testApp(db.config, db.sql);
+    for (const path of ["stats/", "", "daily_stats/", "timeseries/?interval=hour&"]) {
+      const sep = path.endsWith("&") ? "" : "?";
+      const response = await api.get(`/api/outcomes/${path}${sep}to=${encodeURIComponent("0001-01-01T09:00:00+14:00")}`);
+      expect({ path, status: response.status }).toEqual({ path, status: 200 });
+    }
+    const stats = await api.get(`/api/outcomes/stats/?to=${encodeURIComponent("0001-01-01T00:00:00.000001Z")}`);
+    expect((stats.body as { total_outcomes: number }).total_outcomes).toBe(1);
+  });
+});
+
 describe("hostile input", () => {
   let before: Record<string, string>;
   let api: ReturnType<typeof testApp>;
@@ -393,11 +542,39 @@ describe("hostile input", () => {
 
   test("generated query strings at every endpoint get only 200, 400, 404 (414 past the URL bound) and the JSON error body", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...endpoints), queryString, async (path, query) => {
+      fc.asyncProperty(fc.constantFrom(...endpoints, ...consolePages), queryString, async (path, query) => {
         await check(api.app, path + query, { allowed: [200, 400, 404] });
       }),
       { numRuns: RUNS.endpoints },
     );
+  });
+
+  test("edge values of every parameter (first and last instants at every offset, nine fraction digits, the largest prices, pages and page sizes) get 200 or a 400 naming them", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...endpoints, ...consolePages), edgeQuery, async (path, query) => {
+        await check(api.app, path + query, { allowed: [200, 400, 404] });
+      }),
+      { numRuns: RUNS.edges },
+    );
+  });
+
+  test("keyset pages from the first and last rows walk both ways in every ordering with 200", async () => {
+    for (const [ordering] of CURSOR_ORDERINGS) {
+      for (const path of ["/api/outcomes/", "/api/outcomes/winners/"]) {
+        let target: string | null = `${path}?page_size=1&cursor=${ordering ? `&ordering=${ordering}` : ""}`;
+        const seen: number[] = [];
+        for (let step = 0; target !== null && step < 40; step++) {
+          const response = await api.get(target.replace(BASE, ""));
+          expect({ target, status: response.status }).toEqual({ target, status: 200 });
+          const body = response.body as { next: string | null; previous: string | null; results: { id: number }[] };
+          seen.push(...body.results.map((row) => row.id));
+          if (step === 0 && body.previous !== null) expect((await api.get(body.previous.replace(BASE, ""))).status).toBe(200);
+          target = body.next;
+        }
+        const expected = path === "/api/outcomes/" ? OUTCOMES.length + EXTREME_ROWS.length : seen.length;
+        expect({ ordering, path, rows: new Set(seen).size }).toEqual({ ordering, path, rows: expected });
+      }
+    }
   });
 
   test("hostile path ids and long or odd paths get 404 (or 200 for a real id), never anything else", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { isoUtc, parseIsoTimestamp } from "../../src/values/timestamps";
+import { compareInstants, epochMs, isoUtc, parseIsoTimestamp, pgInstant } from "../../src/values/timestamps";
+import { SERVER } from "../support/db";
 
 describe("parseIsoTimestamp", () => {
   test.each([
@@ -61,5 +62,43 @@ describe("isoUtc", () => {
 
   test("passes null through", () => {
     expect(isoUtc(null)).toBeNull();
+  });
+});
+
+// Rounding a bound to a rollup bucket can leave years 1–9999: the first hour of 0001-01-01 at
+// +14:00 is in 1 BC, the last of 9999-12-31 rounds up into 10000.
+const EXTREME_INSTANTS: [string, number][] = [
+  ["10000-01-01T00:00:00.000Z", Date.UTC(10000, 0, 1)],
+  ["9999-12-31T23:00:00.000Z", Date.UTC(9999, 11, 31, 23)],
+  ["0001-12-31T10:00:00.000Z BC", Date.parse("0001-01-01T00:00:00+14:00")],
+  ["0001-01-01T00:00:00.000Z", Date.parse("0001-01-01T00:00:00Z")],
+  ["2025-10-25T12:00:00.000Z", Date.UTC(2025, 9, 25, 12)],
+];
+
+describe("pgInstant", () => {
+  test.each(EXTREME_INSTANTS)("writes %s, which epochMs reads back", (text, ms) => {
+    expect(pgInstant(ms)).toBe(text);
+    expect(epochMs(text).ms).toBe(ms);
+  });
+
+  test("writes text PostgreSQL reads as the same instant, where toISOString's is refused or shifted", async () => {
+    const sql = SERVER.admin();
+    try {
+      for (const [, ms] of EXTREME_INSTANTS) {
+        const [row] = await sql<{ ms: string }[]>`select (extract(epoch from ${pgInstant(ms)}::timestamptz) * 1000)::bigint::text as ms`;
+        expect(Number(row!.ms)).toBe(ms);
+      }
+      await expect(sql`select ${new Date(Date.UTC(10000, 0, 1)).toISOString()}::timestamptz`).rejects.toThrow("time zone displacement out of range");
+    } finally {
+      await sql.end();
+    }
+  });
+});
+
+describe("compareInstants", () => {
+  test("orders to the microsecond, across offsets", () => {
+    expect(compareInstants("2025-10-25T12:00:00.000002+00:00", "2025-10-25T12:00:00.000001+00:00")).toBeGreaterThan(0);
+    expect(compareInstants("2025-10-25T14:00:00+02:00", "2025-10-25T12:00:00+00:00")).toBe(0);
+    expect(compareInstants("9999-12-31T23:59:59.999999+00:00", pgInstant(Date.UTC(10000, 0, 1)))).toBeLessThan(0);
   });
 });
