@@ -9,8 +9,9 @@ import type { Sql } from "./db/client";
 import { isStatementTimeout, isUnavailable } from "./db/errors";
 import { deadLettersRoutes } from "./dead-letters/dead-letters.routes";
 import { healthRoutes } from "./health/health.routes";
-import { ApiError, errorResponse, notFound } from "./http/errors";
+import { ApiError, errorResponse, methodNotAllowed, notFound } from "./http/errors";
 import { requestLimits } from "./http/limits";
+import { allowedMethods } from "./http/methods";
 import { security } from "./http/security";
 import { swaggerUi } from "./http/swagger-ui";
 import { absoluteUrl } from "./http/urls";
@@ -57,10 +58,17 @@ export function createApp({ config, sql, log, changes }: AppDeps) {
       duration_ms: began === undefined ? undefined : Math.round((performance.now() - began) * 100) / 100,
     });
   };
+  // Filled in once every route is registered (below); a 405 names the methods of the routes the path matches.
+  let methodsOn: (pathname: string) => string[] = () => [];
+  /** No route for this method: a 405 when another method has one for the path, else a 404. */
+  const unrouted = (request: Request): ApiError => {
+    const allowed = methodsOn(new URL(request.url).pathname);
+    return allowed.length > 0 && !allowed.includes(request.method) ? methodNotAllowed(request.method, allowed) : notFound();
+  };
   /** Whatever was thrown, as the ApiError the client gets. */
   const apiErrorOf = (error: unknown, code: unknown, request: Request): ApiError => {
     if (error instanceof ApiError) return error;
-    if (code === "NOT_FOUND") return notFound();
+    if (code === "NOT_FOUND") return unrouted(request);
     if (code === "PARSE" || code === "VALIDATION") return new ApiError(400, "Malformed request.");
     if (isUnavailable(error)) {
       log.warn("Database unavailable", { path: new URL(request.url).pathname, error: redact(String((error as Error).message), config.secrets) });
@@ -152,5 +160,6 @@ export function createApp({ config, sql, log, changes }: AppDeps) {
     .use(ingestStatusRoutes(sql))
     .use(storageRoutes(sql, config.storage))
     .use(consoleRoutes());
+  methodsOn = allowedMethods(app.routes);
   return app;
 }
