@@ -22,8 +22,10 @@ import {
   matches,
   parseYamlDocuments,
   podSpecOf,
+  publishedPort,
   readManifests,
   readText,
+  scriptDefaultPort,
 } from "./deploy-files";
 
 const IMAGE = "helios/analytics-service";
@@ -366,9 +368,33 @@ describe("compose.yaml", () => {
     for (const name of appServices) {
       expect(Object.keys(compose.services[name].environment).filter((variable) => !known.has(variable))).toEqual([]);
     }
-    expect(compose.services.api.ports).toContain(`${compose.services.api.environment.PORT}:8000`);
-    const consumerPort = compose.services.consumer.environment.CONSUMER_HEALTH_PORT;
-    expect(compose.services.consumer.ports.some((mapping: string) => mapping.endsWith(`:${consumerPort}`))).toBe(true);
+    expect(compose.services.api.ports.map(publishedPort)).toContainEqual({
+      hostIp: "127.0.0.1",
+      host: 8000,
+      container: Number(compose.services.api.environment.PORT),
+    });
+    const consumerPort = Number(compose.services.consumer.environment.CONSUMER_HEALTH_PORT);
+    expect(compose.services.consumer.ports.map(publishedPort).some((port: { container: number }) => port.container === consumerPort)).toBe(true);
+  });
+
+  test("publishes every port on 127.0.0.1 only, and none on a port a local server or a project script uses", () => {
+    // A local PostgreSQL, and the throwaway servers scripts/test.sh starts when none answers.
+    const taken = new Set([
+      5432,
+      scriptDefaultPort("scripts/pg-local.sh", "PG_LOCAL_PORT"),
+      scriptDefaultPort("scripts/kafka-local.sh", "KAFKA_PORT"),
+      scriptDefaultPort("scripts/kafka-local.sh", "KAFKA_CONTROLLER_PORT"),
+    ]);
+    const published = (Object.entries(compose.services) as [string, any][]).flatMap(([service, spec]) =>
+      (spec.ports ?? []).map((entry: string) => ({ service, ...publishedPort(entry) })),
+    );
+    expect(published.map(({ service }) => service).sort()).toEqual(["api", "consumer", "kafka", "postgres"]);
+    for (const port of published) {
+      expect({ ...port, hostTaken: taken.has(port.host!) }).toEqual({ ...port, hostIp: "127.0.0.1", host: expect.any(Number), hostTaken: false });
+    }
+    // The docs give the address compose publishes PostgreSQL on.
+    const postgres = published.find(({ service }) => service === "postgres")!;
+    expect(readText("docs/operations.md")).toContain(`127.0.0.1:${postgres.host}`);
   });
 
   test("starts in order: databases healthy, then migrate to completion, then api and consumer", () => {
