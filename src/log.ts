@@ -14,20 +14,53 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** A hex digit in either case: `%2f` and `%2F` are one byte to a URL decoder. */
+const hexDigit = (digit: string) => (/[a-f]/i.test(digit) ? `[${digit.toLowerCase()}${digit.toUpperCase()}]` : digit);
+const hexPattern = (value: number, width: number) => [...value.toString(16).padStart(width, "0")].map(hexDigit).join("");
+
 /**
- * The spellings a secret takes in a line: as is, escaped inside a JSON string (a password with a
- * quote or backslash), and percent-encoded (inside a URL). Longest first, so no form is cut in two.
+ * Every way one character of a secret can be written in a line, longest first so no form is cut
+ * in two: percent-encoded byte by byte (a URL writer may encode any character, `p%61ss` is "pass"),
+ * JSON-escaped at any depth (`\"`, `\\\"` for a JSON string inside a JSON string, `\u00e9`), `+` for a
+ * space (form encoding), or as is.
  */
-function spellings(secret: string): string[] {
-  const forms = new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
-  return [...forms].sort((a, b) => b.length - a.length);
+function characterPattern(char: string): string {
+  const bytes = [...new TextEncoder().encode(char)];
+  const forms = [bytes.map((byte) => `%${hexPattern(byte, 2)}`).join("")];
+  if (char.length === 1) forms.push(`\\\\+u${hexPattern(char.charCodeAt(0), 4)}`);
+  const json = JSON.stringify(char).slice(1, -1);
+  if (json !== char) forms.push(`\\\\+${escapeRegExp(json.slice(1))}`);
+  if (char === " ") forms.push("\\+");
+  forms.push(escapeRegExp(char));
+  return `(?:${forms.join("|")})`;
 }
 
+const patterns = new Map<string, RegExp>();
+
+/** One pattern for every spelling of a secret, each character in any of its forms (cached: a logger redacts every line). */
+function secretPattern(secret: string): RegExp {
+  let pattern = patterns.get(secret);
+  if (!pattern) {
+    pattern = new RegExp([...secret].map(characterPattern).join(""), "g");
+    patterns.set(secret, pattern);
+  }
+  return pattern;
+}
+
+/**
+ * The password of any URL's userinfo (`scheme://user:password@`), whatever it is: one too short to
+ * count as a configured secret, or of another URL, never reaches a line either. A `"` ends it, so a
+ * match cannot run from one JSON string into the next.
+ */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"]*:)[^\s/?#@"]+@/gi;
+
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (!secret) continue;
-    for (const form of spellings(secret)) out = out.split(form).join("[REDACTED]");
+  let out = text.replace(URL_PASSWORD, "$1[REDACTED]@");
+  // Longest first: a secret inside a longer one must not leave the rest of the longer one behind.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret) out = out.replace(secretPattern(secret), "[REDACTED]");
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // before a request reaches Elysia's lifecycle: limits, security, the Host check).
 import { type Static, Type } from "@sinclair/typebox";
 import { redact } from "../log";
+import { methodRefusal } from "./methods";
 
 export const ErrorBody = Type.Object(
   {
@@ -38,6 +39,12 @@ export class ApiError extends Error {
 }
 
 export const notFound = () => new ApiError(404, "Not found.");
+
+/** A path that exists, asked with a method none of its routes serves; `allowed` is what they serve. */
+export function methodNotAllowed(method: string, allowed: readonly string[]): ApiError {
+  const { detail, allow } = methodRefusal(method, allowed);
+  return new ApiError(405, detail, undefined, { allow });
+}
 
 /**
  * The one JSON rendering of an ApiError. `secrets` are redacted from the body: an error may echo a

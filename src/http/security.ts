@@ -1,10 +1,12 @@
-// Who may come in, and what every response says about itself: optional bearer tokens, CORS the
-// way django-cors-headers answered it, and the security headers. One Elysia plugin that wraps the
-// whole handler, so a refusal, a preflight, a 404 and an error body all leave through this door.
+// Who may come in, and what every response says about itself: the Host check (ALLOWED_HOSTS),
+// optional bearer tokens, CORS the way django-cors-headers answered it, and the security headers.
+// One Elysia plugin that wraps the whole handler, so a refusal, a preflight, a 404 and an error
+// body all leave through this door.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
 import type { Config } from "../config";
 import { ApiError, errorResponse } from "./errors";
+import { hostAllowed, hostRefused } from "./host";
 
 export const AUTH_REALM = "helios-analytics";
 export const NOT_PROVIDED = "Authentication credentials were not provided.";
@@ -32,7 +34,7 @@ const DOCS_AND_METRICS = /^\/metrics\/?$|^\/swagger(\/|$)/;
 
 export interface SecurityOptions {
   config: Config;
-  /** Called for each request this plugin answers itself (401, preflight), for the request log. */
+  /** Called for each request this plugin answers itself (refused Host, 401, preflight), for the request log. */
   onAnswered?: (request: Request, status: number) => void;
 }
 
@@ -130,7 +132,11 @@ export function decorate(response: Response, origin: string | null): Response {
 export function security({ config, onAnswered = () => {} }: SecurityOptions) {
   const tokensConfigured = config.apiTokens.length > 0;
   const matches = tokenMatcher(config.apiTokens);
-  const refusal = (request: Request): Response | null => {
+  // The Host first, as Django's ALLOWED_HOSTS did: a request to a host this service is not is
+  // refused for that (400), never told to authenticate (401), and no token is checked for it.
+  const hostRefusal = (request: Request): Response | null =>
+    hostAllowed(config.allowedHosts, request.headers.get("host")) ? null : errorResponse(hostRefused());
+  const tokenRefusal = (request: Request): Response | null => {
     if (!tokensConfigured || !requiresToken(new URL(request.url).pathname, config.protectDocsAndMetrics)) return null;
     const token = bearerToken(request.headers.get("authorization"));
     if (token === null) return unauthorized(NOT_PROVIDED);
@@ -140,7 +146,7 @@ export function security({ config, onAnswered = () => {} }: SecurityOptions) {
     async (...args: unknown[]) => {
       const origin = allowedOrigin(config, request.headers.get("origin"));
       // A preflight carries no credentials by design: it is answered before authentication.
-      const early = isPreflight(request) ? preflightResponse(origin) : refusal(request);
+      const early = hostRefusal(request) ?? (isPreflight(request) ? preflightResponse(origin) : tokenRefusal(request));
       if (early) onAnswered(request, early.status);
       const response = early ?? ((await handle(...args)) as Response);
       return decorate(response, origin);

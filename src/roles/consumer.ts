@@ -24,13 +24,14 @@ export function isPostgresClosedSocketRace(error: unknown): boolean {
 /** Statements of the consumer may be big batches on a busy database: more room than the API's. */
 const CONSUMER_STATEMENT_TIMEOUT_MS = 60_000;
 const HEALTH_STOP_DEADLINE_MS = 1_000;
+/** One connection per partition written concurrently, one spare (docs/operations.md, "Connection budget"). */
+export const CONSUMER_POOL_MAX = 3;
 
 export async function runConsumerRole(config: Config, log: Logger, args: string[], extra: Partial<ConsumerOptions> = {}): Promise<number> {
   const flags = parseConsumerArgs(args);
   const connect = () =>
     createSql(config.db, {
-      // One connection per partition written concurrently, one spare.
-      max: 3,
+      max: CONSUMER_POOL_MAX,
       applicationName: "helios-analytics-consumer",
       statementTimeoutMs: Math.max(config.db.statementTimeoutMs, CONSUMER_STATEMENT_TIMEOUT_MS),
     });

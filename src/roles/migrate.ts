@@ -2,12 +2,20 @@
 // first when it does not exist), or lists applied and pending ones.
 import { parseOptions } from "../cli/options";
 import type { Config } from "../config";
-import { createSql } from "../db/client";
+import { createSql, databaseName } from "../db/client";
 import { applyMigrations, ensureDatabase, MigrationError, migrationStatus } from "../db/migrate";
 import type { Logger } from "../log";
 import { checkPartitionInterval, StorageSettingError } from "../storage/partitions";
 
 const OPTIONS = { "--status": { kind: "flag" } } as const;
+
+/** invalid_catalog_name: the database named in the configuration does not exist. */
+const isMissingDatabase = (error: unknown) => (error as { code?: unknown } | null)?.code === "3D000";
+
+/** What `--status` says when there is no database yet: not an error in it, a step not taken. */
+export function missingDatabaseMessage(name: string): string {
+  return `Database "${name}" does not exist, so no migration is applied: run \`migrate\` to create it and apply them all (or create it yourself, e.g. createdb ${name}).`;
+}
 
 export async function runMigrate(config: Config, log: Logger, args: string[]): Promise<number> {
   const statusOnly = parseOptions(args, OPTIONS)["--status"] === true;
@@ -26,6 +34,10 @@ export async function runMigrate(config: Config, log: Logger, args: string[]): P
     log.info("Migrations complete", { applied: applied.length, migrations: applied });
     return 0;
   } catch (error) {
+    if (statusOnly && isMissingDatabase(error)) {
+      log.error(missingDatabaseMessage(databaseName(config.db)));
+      return 1;
+    }
     if (!(error instanceof MigrationError) && !(error instanceof StorageSettingError)) throw error;
     log.error(error.message);
     return error instanceof StorageSettingError ? 78 : 1;

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ConfigError } from "../../src/config";
 import { createSql } from "../../src/db/client";
+import { ApiError, errorResponse } from "../../src/http/errors";
 import { createLogger } from "../../src/log";
 import { startApiProcess } from "../support/api-process";
 import { createTestDatabase, type TestDatabase, testConfig, urlFor } from "../support/db";
@@ -134,6 +135,58 @@ describe("in process, DEBUG on, every log line captured", () => {
     expect(lines.every((line) => line.includes("[REDACTED]"))).toBe(true);
     // Each line is still one valid JSON object after redaction.
     expect(lines.map((line) => typeof JSON.parse(line).message)).toEqual(["string", "string", "string"]);
+  });
+});
+
+describe("a DATABASE_URL password however it is percent-encoded", () => {
+  // "pa/ss%wörd…" written the ways a person or a tool may write it in a URL: letters encoded for no
+  // reason, hex digits in lower case, a raw non-ASCII letter, every byte encoded, the encoder's own spelling.
+  const password = `pa/ss%w\u00f6rd-${NONCE}`;
+  const spellingsInUrl: [string, string][] = [
+    ["a letter encoded for no reason, lower-case hex", `p%61%2fss%25w%c3%b6rd-${NONCE}`],
+    ["a raw non-ASCII letter", `pa%2Fs%73%25w\u00f6rd-${NONCE}`],
+    ["every byte encoded", [...new TextEncoder().encode(password)].map((byte) => `%${byte.toString(16).padStart(2, "0")}`).join("")],
+    ["encodeURIComponent's own spelling", encodeURIComponent(password)],
+  ];
+  const urlWith = (spelling: string) => `postgres://postgres:${spelling}@127.0.0.1:1/nowhere`;
+  const REDACTED_URL = "postgres://postgres:[REDACTED]@127.0.0.1:1/nowhere";
+
+  test.each(spellingsInUrl)("written with %s, it is redacted in that spelling from log lines, free text and error bodies", (_, spelling) => {
+    const config = testConfig(urlWith(spelling));
+    expect(config.db.password).toBe(password);
+    const { lines, log } = capturingLogger(config.secrets);
+    log.error("Connect failed", { url: config.db.url, error: new Error(`could not connect to ${config.db.url}`), note: `password=${spelling}` });
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      {
+        timestamp: expect.any(String),
+        level: "ERROR",
+        message: "Connect failed",
+        url: REDACTED_URL,
+        error: { name: "Error", message: `could not connect to ${REDACTED_URL}` },
+        note: "password=[REDACTED]",
+      },
+    ]);
+    const body = errorResponse(new ApiError(400, `Bad value ${spelling} and ${password}.`), config.secrets);
+    return body.text().then((text) => expect(JSON.parse(text)).toEqual({ detail: "Bad value [REDACTED] and [REDACTED]." }));
+  });
+
+  test("a password too short to count as a secret is still cut from a URL's userinfo; URLs without one are left alone", () => {
+    const config = testConfig("postgres://postgres:p%61s@127.0.0.1:1/nowhere");
+    expect(config.secrets).toEqual([]);
+    const { lines, log } = capturingLogger(config.secrets);
+    log.info("Connecting", {
+      url: config.db.url,
+      plain: "postgres://postgres@127.0.0.1:5432/db",
+      broker: "kafka://kafka:9092/x",
+      web: "http://localhost:8000/api/",
+    });
+    const { url, plain, broker, web } = JSON.parse(lines[0]!);
+    expect({ url, plain, broker, web }).toEqual({
+      url: REDACTED_URL,
+      plain: "postgres://postgres@127.0.0.1:5432/db",
+      broker: "kafka://kafka:9092/x",
+      web: "http://localhost:8000/api/",
+    });
   });
 });
 

@@ -336,6 +336,26 @@ describe("bun run start migrate", () => {
     expect(lines.slice(1)).toEqual(rest.map((name) => `pending  ${name}`));
   });
 
+  test("--status against a missing database says to run migrate, exits 1 and creates nothing", async () => {
+    const name = freshDatabaseName("migrate_status_missing");
+    const { code, stdout, stderr } = await runMain(["migrate", "--status"], { DATABASE_URL: urlFor(name) });
+    expect(code).toBe(1);
+    expect(stderr).toBe("");
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+      .map(({ level, message }) => ({ level, message }));
+    expect(lines).toEqual([
+      {
+        level: "ERROR",
+        message: `Database "${name}" does not exist, so no migration is applied: run \`migrate\` to create it and apply them all (or create it yourself, e.g. createdb ${name}).`,
+      },
+    ]);
+    const found = await withServer((sql) => sql`select 1 from pg_database where datname = ${name}`);
+    expect(found.length).toBe(0);
+  });
+
   test("creates a missing database and applies everything", async () => {
     const name = freshDatabaseName("migrate_create");
     const { code, stdout } = await runMain(["migrate"], { DATABASE_URL: urlFor(name) });

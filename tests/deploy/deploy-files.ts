@@ -69,3 +69,34 @@ export function containersOf(manifest: Manifest): any[] {
 export function matches(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
   return Object.entries(selector).every(([key, value]) => labels?.[key] === value);
 }
+
+export interface PublishedPort {
+  /** The host address it listens on; undefined: every interface. */
+  hostIp: string | undefined;
+  /** The host port; undefined: one the engine picks. */
+  host: number | undefined;
+  container: number;
+}
+
+/** A compose `ports:` entry, short (`[ip:][host:]container[/proto]`, ip maybe `[v6]`) or long syntax. */
+export function publishedPort(entry: string | number | { host_ip?: string; published?: string | number; target: number }): PublishedPort {
+  if (typeof entry === "object") {
+    return { hostIp: entry.host_ip, host: entry.published === undefined ? undefined : Number(entry.published), container: Number(entry.target) };
+  }
+  let text = String(entry).replace(/\/\w+$/, "");
+  let hostIp: string | undefined;
+  const bracketed = /^\[([^\]]*)\]:(.*)$/.exec(text);
+  if (bracketed) [, hostIp, text] = bracketed as unknown as [string, string, string];
+  const parts = text.split(":");
+  if (!bracketed && parts.length === 3) hostIp = parts.shift();
+  const container = Number(parts.pop());
+  const host = parts.length > 0 ? Number(parts[0]) : undefined;
+  return { hostIp, host, container };
+}
+
+/** The port a script starts its server on by default: `NAME:-1234` in its source. */
+export function scriptDefaultPort(script: string, variable: string): number {
+  const match = new RegExp(`\\b${variable}:-(\\d+)`).exec(readText(script));
+  if (!match) throw new Error(`${script} has no default for ${variable}`);
+  return Number(match[1]);
+}

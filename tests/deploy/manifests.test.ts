@@ -2,11 +2,14 @@
 // use roles that src/roles/index.ts offers, variables that src/config.ts reads, probe paths and ports the
 // programs serve, selectors that select the pods they mean, and the hardening the issue asks for.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { loadConfig } from "../../src/config";
+import { MIGRATIONS_DIR } from "../../src/db/migrate";
 import { createConsumerStats } from "../../src/ingest/kafka/consumer";
 import { consumerHealthHandler } from "../../src/ingest/kafka/consumer-health";
 import { createConsumerMetrics } from "../../src/ingest/kafka/consumer-metrics";
+import { CONSUMER_POOL_MAX } from "../../src/roles/consumer";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
 import { ROOT } from "../support/project";
@@ -19,8 +22,10 @@ import {
   matches,
   parseYamlDocuments,
   podSpecOf,
+  publishedPort,
   readManifests,
   readText,
+  scriptDefaultPort,
 } from "./deploy-files";
 
 const IMAGE = "helios/analytics-service";
@@ -71,6 +76,37 @@ describe("k8s/ files", () => {
     expect(kustomization.namespace).toBe("helios");
     expect(find("Namespace", "helios").kind).toBe("Namespace");
     expect(kustomization.images.map((image: { name: string }) => image.name)).toEqual([IMAGE]);
+  });
+
+  test("the image is pinned once, in the kustomization, to package.json's version; nothing uses :latest", () => {
+    const { version } = JSON.parse(readText("package.json")) as { version: string };
+    expect(kustomization.images).toEqual([{ name: IMAGE, newTag: version }]);
+    for (const file of k8sFiles()) {
+      expect({ file, latest: /:latest\b/.test(readText(`k8s/${file}`)) }).toEqual({ file, latest: false });
+    }
+    // The manifests name the image bare, so the kustomization is the one place a release changes.
+    expect(workloads.flatMap(containersOf).map((container) => container.image)).toEqual(workloads.flatMap(containersOf).map(() => IMAGE));
+  });
+
+  test("no comment or doc states a number of migrations other than the number of files in migrations/", () => {
+    const count = readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith(".sql")).length;
+    const words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
+    const files = [
+      ...k8sFiles().map((file) => `k8s/${file}`),
+      "compose.yaml",
+      "Containerfile",
+      "README.md",
+      ...readdirSync(join(ROOT, "docs"))
+        .filter((f) => f.endsWith(".md"))
+        .map((f) => `docs/${f}`),
+    ];
+    const stated = files.flatMap((file) =>
+      [...readText(file).matchAll(/\b(\d+|[a-z]+) migrations\b/gi)]
+        .map((match) => ({ file, said: match[1]!.toLowerCase() }))
+        .filter(({ said }) => /^\d+$/.test(said) || words.includes(said))
+        .map(({ file, said }) => ({ file, said: /^\d+$/.test(said) ? Number(said) : words.indexOf(said) })),
+    );
+    expect(stated.filter(({ said }) => said !== count)).toEqual([]);
   });
 
   test("no real secret is committed: the example Secret holds only a marked placeholder", () => {
@@ -231,6 +267,27 @@ describe("configuration", () => {
     expect(Object.values(configMap.data).every((value) => typeof value === "string")).toBe(true);
   });
 
+  test("the connection budget in docs/operations.md is what k8s/ and the code add up to, under max_connections 100", () => {
+    const hpa = manifests.find((m) => m.kind === "HorizontalPodAutoscaler")!;
+    const settings = loadConfig(configMap.data);
+    // The API's change feed holds one connection while the aggregate cache is on (src/db/change-feed.ts);
+    // a consumer runs storage maintenance on a pool of one while MAINTENANCE_INTERVAL_MS > 0.
+    const listener = settings.aggregateCacheTtlMs > 0 ? 1 : 0;
+    const maintenance = settings.storage.maintenanceIntervalMs > 0 ? 1 : 0;
+    const apiPods = hpa.spec.maxReplicas as number;
+    const consumers = consumerDeployment.spec.replicas as number;
+    // The migrate and maintain roles each use one pool of one connection (src/roles/migrate.ts, maintain.ts).
+    const total = apiPods * (settings.db.poolMax + listener) + consumers * (CONSUMER_POOL_MAX + maintenance) + 1 + 1;
+    expect(total).toBeLessThan(100);
+    const docs = readText("docs/operations.md").replace(/\s+/g, " ");
+    expect(docs).toContain(
+      `${apiPods} API pods × (\`DB_POOL_MAX\` ${settings.db.poolMax} + ${listener} listening for changes) + ${consumers} consumers × (${CONSUMER_POOL_MAX} + ${maintenance} for storage maintenance) + the migrate Job's 1 + the maintain CronJob's 1 = ${total} connections`,
+    );
+    expect(docs).toContain(`Each replica holds up to ${CONSUMER_POOL_MAX + maintenance} database connections`);
+    // The ConfigMap points at the docs instead of keeping a second figure that drifts.
+    expect(readText("k8s/configmap.yaml")).not.toMatch(/\d+ connections/);
+  });
+
   test("the container ports are the ports the ConfigMap tells the programs to listen on", () => {
     const port = (container: any, name: string) => container.ports.find((p: { name: string }) => p.name === name)?.containerPort;
     expect(port(apiContainer, "http")).toBe(Number(configMap.data.PORT));
@@ -311,9 +368,33 @@ describe("compose.yaml", () => {
     for (const name of appServices) {
       expect(Object.keys(compose.services[name].environment).filter((variable) => !known.has(variable))).toEqual([]);
     }
-    expect(compose.services.api.ports).toContain(`${compose.services.api.environment.PORT}:8000`);
-    const consumerPort = compose.services.consumer.environment.CONSUMER_HEALTH_PORT;
-    expect(compose.services.consumer.ports.some((mapping: string) => mapping.endsWith(`:${consumerPort}`))).toBe(true);
+    expect(compose.services.api.ports.map(publishedPort)).toContainEqual({
+      hostIp: "127.0.0.1",
+      host: 8000,
+      container: Number(compose.services.api.environment.PORT),
+    });
+    const consumerPort = Number(compose.services.consumer.environment.CONSUMER_HEALTH_PORT);
+    expect(compose.services.consumer.ports.map(publishedPort).some((port: { container: number }) => port.container === consumerPort)).toBe(true);
+  });
+
+  test("publishes every port on 127.0.0.1 only, and none on a port a local server or a project script uses", () => {
+    // A local PostgreSQL, and the throwaway servers scripts/test.sh starts when none answers.
+    const taken = new Set([
+      5432,
+      scriptDefaultPort("scripts/pg-local.sh", "PG_LOCAL_PORT"),
+      scriptDefaultPort("scripts/kafka-local.sh", "KAFKA_PORT"),
+      scriptDefaultPort("scripts/kafka-local.sh", "KAFKA_CONTROLLER_PORT"),
+    ]);
+    const published = (Object.entries(compose.services) as [string, any][]).flatMap(([service, spec]) =>
+      (spec.ports ?? []).map((entry: string) => ({ service, ...publishedPort(entry) })),
+    );
+    expect(published.map(({ service }) => service).sort()).toEqual(["api", "consumer", "kafka", "postgres"]);
+    for (const port of published) {
+      expect({ ...port, hostTaken: taken.has(port.host!) }).toEqual({ ...port, hostIp: "127.0.0.1", host: expect.any(Number), hostTaken: false });
+    }
+    // The docs give the address compose publishes PostgreSQL on.
+    const postgres = published.find(({ service }) => service === "postgres")!;
+    expect(readText("docs/operations.md")).toContain(`127.0.0.1:${postgres.host}`);
   });
 
   test("starts in order: databases healthy, then migrate to completion, then api and consumer", () => {

@@ -222,6 +222,21 @@ describe("with API_TOKENS", () => {
       expect(text).not.toContain('"results"');
     }
   });
+
+  test("checks the Host before the token: a refused Host is a 400 with or without a token, never a 401", async () => {
+    const locked = apiWith({ API_TOKENS: TOKEN_A, ALLOWED_HOSTS: "api.example.com" });
+    const REFUSED = { detail: "Bad Request: the Host header is not in ALLOWED_HOSTS." };
+    for (const [label, headers] of [
+      ["no token", {}],
+      ["wrong token", bearer(TOKEN_B)],
+      ["right token", bearer(TOKEN_A)],
+    ] as const) {
+      const { status, headers: answer, body } = await locked.get("/api/outcomes/", { host: "evil.example.net", ...headers });
+      expect({ label, status, wwwAuthenticate: answer.get("www-authenticate"), body }).toEqual({ label, status: 400, wwwAuthenticate: null, body: REFUSED });
+    }
+    expect((await locked.get("/api/outcomes/", { host: "api.example.com" })).status).toBe(401);
+    expect((await locked.get("/api/outcomes/", { host: "api.example.com", ...bearer(TOKEN_A) })).status).toBe(200);
+  });
 });
 
 describe("startup", () => {

@@ -9,6 +9,7 @@
 //
 // Served through src/runtime.ts, so the same server runs under Bun and Deno.
 import type { Registry } from "prom-client";
+import { allowedMethods, methodRefusal, routePattern } from "../../http/methods";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "../../metrics/registry";
 import { type HttpServer, serve } from "../../runtime";
 import type { ConsumerStats } from "./consumer";
@@ -69,21 +70,42 @@ async function readyz({ stats, pingDatabase }: ConsumerHealthDeps): Promise<Resp
   }
 }
 
+/**
+ * The paths it serves, each a GET (and so HEAD), with or without a trailing slash as the API's
+ * routes; the 404 and the 405 with its Allow header are derived from this table.
+ */
+const ROUTES: { method: string; path: string; handle: (deps: ConsumerHealthDeps) => Promise<Response> | Response }[] = [
+  {
+    method: "GET",
+    path: "/healthz",
+    handle: ({ stats }) => {
+      const { live, reason } = consumerLiveness(stats);
+      return live ? json({ status: "ok" }) : json({ status: "stopped", reason }, 503);
+    },
+  },
+  { method: "GET", path: "/readyz", handle: readyz },
+  {
+    method: "GET",
+    path: "/metrics",
+    handle: async ({ registry }) => new Response(await renderMetrics(registry), { headers: { "content-type": METRICS_CONTENT_TYPE } }),
+  },
+];
+const methodsOn = allowedMethods(ROUTES);
+const patterns = new Map(ROUTES.map((route) => [route, routePattern(route.path)]));
+
 export function consumerHealthHandler(deps: ConsumerHealthDeps): (request: Request) => Promise<Response> {
   return async (request) => {
-    if (request.method !== "GET" && request.method !== "HEAD") return json({ detail: "Method not allowed." }, 405);
-    switch (new URL(request.url).pathname) {
-      case "/healthz": {
-        const { live, reason } = consumerLiveness(deps.stats);
-        return live ? json({ status: "ok" }) : json({ status: "stopped", reason }, 503);
-      }
-      case "/readyz":
-        return readyz(deps);
-      case "/metrics":
-        return new Response(await renderMetrics(deps.registry), { headers: { "content-type": METRICS_CONTENT_TYPE } });
-      default:
-        return json({ detail: "Not found." }, 404);
-    }
+    const path = new URL(request.url).pathname;
+    // HEAD is answered by the GET route; the server sends no body for it.
+    const method = request.method === "HEAD" ? "GET" : request.method;
+    const route = ROUTES.find((candidate) => candidate.method === method && patterns.get(candidate)!.test(path));
+    if (route) return route.handle(deps);
+    const allowed = methodsOn(path);
+    if (allowed.length === 0) return json({ detail: "Not found." }, 404);
+    const { detail, allow } = methodRefusal(request.method, allowed);
+    const refused = json({ detail }, 405);
+    refused.headers.set("allow", allow);
+    return refused;
   };
 }
 

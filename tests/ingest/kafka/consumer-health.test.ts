@@ -89,7 +89,24 @@ describe("consumerHealthHandler", () => {
     const h = handler(running({ state: "stopped" }), async () => {});
     expect(await call(h, "/healthz")).toEqual({ status: 503, body: { status: "stopped", reason: "the consume loop has stopped" } });
     expect(await call(h, "/api/outcomes/")).toEqual({ status: 404, body: { detail: "Not found." } });
-    expect(await call(h, "/metrics", "POST")).toEqual({ status: 405, body: { detail: "Method not allowed." } });
+    expect(await call(h, "/api/outcomes/", "POST")).toEqual({ status: 404, body: { detail: "Not found." } });
+  });
+
+  test("answers another method on a path it serves 405 with Allow: GET, HEAD and a body naming both", async () => {
+    const h = handler(running(), async () => {});
+    for (const path of ["/healthz", "/readyz", "/metrics", "/metrics/"]) {
+      for (const method of ["POST", "DELETE", "PUT", "OPTIONS"]) {
+        const response = await h(new Request(`http://consumer${path}`, { method }));
+        expect({ path, method, status: response.status, allow: response.headers.get("allow"), body: await response.json() }).toEqual({
+          path,
+          method,
+          status: 405,
+          allow: "GET, HEAD",
+          body: { detail: `Method "${method}" not allowed: this path accepts GET, HEAD.` },
+        });
+      }
+    }
+    expect((await h(new Request("http://consumer/healthz", { method: "HEAD" }))).status).toBe(200);
   });
 });
 
