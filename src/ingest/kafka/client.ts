@@ -2,6 +2,7 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
 import type { Config } from "../../config";
 import type { Logger } from "../../log";
+import { isCreateTopicsResponseLine } from "./topic";
 
 function kafkaLogCreator(log: Logger) {
   // kafkajs INFO lines (joins, commits…) are chatty and mostly restate ours: DEBUG here.
@@ -10,7 +11,8 @@ function kafkaLogCreator(log: Logger) {
       const { message, timestamp: _ts, logger: _logger, ...fields } = entry as LogEntry["log"] & { logger?: string };
       const line = `kafkajs: ${message}`;
       const data = { namespace, ...fields };
-      if (level === KafkaLogLevel.ERROR) log.error(line, data);
+      if (isCreateTopicsResponseLine(namespace, message)) log.debug(line, data);
+      else if (level === KafkaLogLevel.ERROR) log.error(line, data);
       else if (level === KafkaLogLevel.WARN) log.warn(line, data);
       else log.debug(line, data);
     };

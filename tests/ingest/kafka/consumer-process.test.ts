@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sampleOutcome } from "../../../src/ingest/kafka/produce-sample";
 import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine } from "../../support/consumer";
-import { committedOffsets, createTopic, produce, type TestMessage } from "../../support/kafka";
+import { BROKERS, committedOffsets, createTopic, listTopics, missingTopic, partitionCount, produce, type TestMessage } from "../../support/kafka";
 import { type ServiceProcess, spawnRole } from "../../support/processes";
 import { waitFor } from "../../support/wait";
 
@@ -121,6 +121,49 @@ describe("consumer process shutdown", () => {
     expect(await countRows()).toBe(30_000);
     expect(stopLine(rest.lines)).toMatchObject({ total_messages: 30_000 - (stopped.total_messages as number), duplicate_count: 0 });
   }, 60_000);
+});
+
+describe("consumer process on a missing topic", () => {
+  test("exits 1 with a line naming the topic, the brokers and the fix, and creates nothing", async () => {
+    const topic = missingTopic("missing");
+    const consumer = spawn(kafkaEnv(topic), ["--timeout", "1500"]);
+    expect(await consumer.exited).toBe(1);
+    const line = consumer.lines.find((l) => l.message === "Kafka consumer could not start")!;
+    expect(line).toMatchObject({ level: "ERROR", topic, brokers: BROKERS });
+    expect(line.error).toStartWith(`topic "${topic}" does not exist on ${BROKERS.join(",")}. Create it (kafka-topics.sh`);
+    expect(line.error).toContain("or set KAFKA_CREATE_TOPIC=true to have the consumer create it at start");
+    expect(await listTopics()).not.toContain(topic);
+  });
+
+  test("with KAFKA_CREATE_TOPIC=true creates it with the requested partitions at start and consumes it", async () => {
+    const topic = missingTopic("created");
+    const env = { ...kafkaEnv(topic), KAFKA_CREATE_TOPIC: "true", KAFKA_CREATE_TOPIC_PARTITIONS: "3", KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: "1" };
+    const consumer = spawn(env, ["--max-messages", "30"]);
+    const created = await consumer.waitForLine("the topic created", (l) => l.message === "Kafka topic created", 30_000);
+    expect(created).toMatchObject({ level: "INFO", topic, partitions: 3, replication_factor: 1 });
+    expect(await partitionCount(topic)).toBe(3);
+    await produce(topic, messages("created", 30));
+    expect(await consumer.exited).toBe(0);
+    expect(stopLine(consumer.lines)).toMatchObject({ total_messages: 30, success_count: 30 });
+    expect(await countRows()).toBe(30);
+
+    // The next start (or a second replica) finds it there: nothing created, no ERROR line about it.
+    const again = spawn(env, ["--timeout", "1000"]);
+    expect(await again.exited).toBe(0);
+    expect(again.lines.map((l) => l.message)).not.toContain("Kafka topic created");
+    expect(again.lines.filter((l) => l.level === "ERROR")).toEqual([]);
+  });
+
+  test("with KAFKA_CREATE_TOPIC=true and a replication factor the cluster cannot meet, exits 1 giving the broker's reason", async () => {
+    const topic = missingTopic("unreplicable");
+    const env = { ...kafkaEnv(topic), KAFKA_CREATE_TOPIC: "true", KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: "32767" };
+    const consumer = spawn(env);
+    expect(await consumer.exited).toBe(1);
+    const line = consumer.lines.find((l) => l.message === "Kafka consumer could not start")!;
+    expect(line).toMatchObject({ level: "ERROR", topic });
+    expect(line.error).toStartWith(`could not create topic "${topic}" ({"partitions":"broker default (num.partitions)","replication_factor":32767}): `);
+    expect(line.error).toMatch(/[Rr]eplication/);
+  });
 });
 
 describe("produce-sample", () => {
