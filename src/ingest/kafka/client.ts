@@ -1,7 +1,9 @@
-// The kafkajs client of every role that talks to Kafka, its log lines bridged into ours.
+// The kafkajs client of every role that talks to Kafka, its log lines bridged into ours, and
+// without the one upstream warning it makes the runtime print (timeout-warning.ts).
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
 import type { Config } from "../../config";
 import type { Logger } from "../../log";
+import { dropTimeoutNegativeWarning } from "./timeout-warning";
 import { isCreateTopicsResponseLine } from "./topic";
 
 function kafkaLogCreator(log: Logger) {
@@ -19,6 +21,7 @@ function kafkaLogCreator(log: Logger) {
 }
 
 export function createKafka(config: Config, log: Logger): Kafka {
+  dropTimeoutNegativeWarning();
   return new Kafka({
     clientId: config.kafka.clientId,
     brokers: config.kafka.brokers,

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sampleOutcome } from "../../../src/ingest/kafka/produce-sample";
 import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine } from "../../support/consumer";
-import { BROKERS, committedOffsets, createTopic, listTopics, missingTopic, partitionCount, produce, type TestMessage } from "../../support/kafka";
-import { type ServiceProcess, spawnRole } from "../../support/processes";
+import { BROKERS, committedOffsets, createTopic, endOffsets, listTopics, missingTopic, partitionCount, produce, type TestMessage } from "../../support/kafka";
+import { type ServiceProcess, spawnRole, spawnService } from "../../support/processes";
 import { waitFor } from "../../support/wait";
 
 setDefaultTimeout(40_000);
@@ -167,6 +167,32 @@ describe("consumer process on a missing topic", () => {
 });
 
 describe("produce-sample", () => {
+  test("creates a missing topic before its first send, and a successful run prints no ERROR and no warning", async () => {
+    const topic = missingTopic("fresh");
+    // As a user runs it: without the test suite's KAFKAJS_NO_PARTITIONER_WARNING.
+    const run = () =>
+      spawnService(["bun", "run", "src/main.ts", "produce-sample", "--count", "5"], {
+        env: { LOG_LEVEL: "INFO", KAFKA_BROKERS: BROKERS.join(","), KAFKA_TOPIC_AUCTION_OUTCOMES: topic },
+        unset: ["KAFKAJS_NO_PARTITIONER_WARNING"],
+      });
+    const first = run();
+    bed.processes.push(first);
+    expect(await first.exited).toBe(0);
+    const second = run();
+    bed.processes.push(second);
+    expect(await second.exited).toBe(0);
+
+    for (const producer of [first, second]) {
+      // Nothing but JSON lines (a TimeoutNegativeWarning comes with a stack), none of them ERROR or WARN.
+      expect(producer.other).toEqual([]);
+      expect(producer.lines.filter((l) => l.level !== "INFO" && l.level !== "DEBUG")).toEqual([]);
+      expect(producer.lines.find((l) => l.message === "Sample outcomes produced")).toMatchObject({ topic, count: 5 });
+    }
+    expect(first.lines.find((l) => l.message === "Kafka topic created")).toMatchObject({ topic });
+    expect(second.lines.map((l) => l.message)).not.toContain("Kafka topic created");
+    expect(Object.values(await endOffsets(topic)).reduce((sum, high) => sum + Number(high), 0)).toBe(10);
+  });
+
   test("produces N sample outcomes keyed by bid_request_id that the consumer stores", async () => {
     const topic = await createTopic("sample", 1);
     const producer = spawnRole("produce-sample", ["--count", "25"], { KAFKA_BROKERS: kafkaEnv(topic).KAFKA_BROKERS, KAFKA_TOPIC_AUCTION_OUTCOMES: topic });
