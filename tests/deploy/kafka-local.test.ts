@@ -45,7 +45,7 @@ afterAll(async () => {
   rmSync(other, { recursive: true, force: true });
 }, 60_000);
 
-test("a broker another checkout started is called theirs by status, left running by stop and start, and stopped by stop --force", async () => {
+test("a broker another checkout started is called theirs by status, left alone by stop and start, and cleared by stop --force", async () => {
   const [port, controllerPort] = [await freePort(), await freePort()];
   Object.assign(env, {
     KAFKA_PORT: String(port),
@@ -81,10 +81,18 @@ test("a broker another checkout started is called theirs by status, left running
   expect(await answers(port)).toBe(true);
   noLockLeft();
 
+  // Its own checkout stops it (keeping the data, as a restart does); the data stays out of this one's reach.
+  const ownStop = await run(OTHER_SCRIPT, ["stop"], { ...env, KAFKA_KEEP_DATA: "1" });
+  expect(ownStop.code).toBe(0);
+  expect(ownStop.out).toContain("stopped broker");
+  expect(await answers(port)).toBe(false);
+  expect((await run(SCRIPT, ["stop"], env)).code).toBe(1);
+  expect(existsSync(join(state, "data/meta.properties"))).toBe(true);
+  noLockLeft();
+
   const forced = await run(SCRIPT, ["stop", "--force"], env);
   expect(forced.code).toBe(0);
-  expect(forced.out).toContain("stopped broker");
-  expect(await answers(port)).toBe(false);
+  expect(forced.out).toContain(`no broker running from ${state}`);
   expect(existsSync(state)).toBe(false);
   noLockLeft();
 }, 240_000);
