@@ -9,11 +9,13 @@ import type { NewTopicSettings } from "../../config";
 const BROKER_DEFAULT = -1;
 
 /**
- * Creates the topic unless it exists, and waits until its partitions have leaders. Idempotent:
- * kafkajs 2.2.4 answers false for a topic that exists (TOPIC_ALREADY_EXISTS), whatever its shape.
- * True when this call created it.
+ * Creates the topic unless it exists, and waits until its partitions have leaders; true when this
+ * call created it. Listed first, so that a client without the CREATE permission goes on with a
+ * topic that is there. Two callers at once are fine: kafkajs 2.2.4 answers false to the second
+ * (TOPIC_ALREADY_EXISTS), whatever the topic's shape.
  */
 export async function ensureTopic(admin: Admin, topic: string, settings: NewTopicSettings): Promise<boolean> {
+  if ((await admin.listTopics()).includes(topic)) return false;
   try {
     return await admin.createTopics({
       topics: [{ topic, numPartitions: settings.partitions ?? BROKER_DEFAULT, replicationFactor: settings.replicationFactor ?? BROKER_DEFAULT }],
