@@ -3,7 +3,10 @@
 # Run a real single-node Apache Kafka (KRaft, combined broker+controller) from Maven Central jars.
 # No Docker and no tarball download: the jars come through Maven (scripts/kafka/pom.xml) and are cached.
 #
-# Usage: scripts/kafka-local.sh start|stop|restart|status|ensure-jars
+# Usage: scripts/kafka-local.sh start|stop [--force]|restart|status|ensure-jars
+# The state dir is shared by every checkout run as the same user, so it records the checkout that
+# started its broker (state/owner); `stop`, `restart` and `start` act only on a state dir this checkout
+# owns, `status` says whose it is. `stop --force` stops and deletes whatever the state dir holds.
 # Env:   KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_LOCAL_CACHE (~/.cache/helios-kafka),
 #        KAFKA_LOCAL_STATE (/tmp/helios-kafka-$UID), KAFKA_START_TIMEOUT (180 s),
 #        KAFKA_VERSION (default: kafka.version in scripts/kafka/pom.xml),
@@ -12,7 +15,7 @@
 #        `restart` = stop + start keeping the data. Without it, stop deletes the state and start formats anew.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)" # -P: one spelling per checkout, for the owner check
 POM="$ROOT/scripts/kafka/pom.xml"
 KAFKA_VERSION="${KAFKA_VERSION:-$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM")}"
 CACHE="${KAFKA_LOCAL_CACHE:-$HOME/.cache/helios-kafka}/$KAFKA_VERSION"
@@ -24,17 +27,46 @@ KEEP_DATA="${KAFKA_KEEP_DATA:-0}"
 TIMEOUT="${KAFKA_START_TIMEOUT:-180}" # ~10 s when idle; a 2-core box busy with other suites took 90+
 PIDFILE="$STATE/kafka.pid"
 LOG="$STATE/broker.log"
+OWNER="$STATE/owner" # the checkout (ROOT) whose script started the broker of this state dir
+FORCE=0
 
 say() { echo "kafka-local: $*"; }
 die() { say "$*" >&2; exit 1; }
 # Test files, the bench and CI may call this at the same moment: serialise on lock files kept outside the
-# dirs we delete, held until the script exits. fd 8 guards the jar cache, fd 9 the broker's state dir.
+# dirs we delete, held until the script exits. fd 8 guards the jar cache (its lock file stays with the
+# cache), fd 9 the broker's state dir.
 lock_cache() { mkdir -p "$CACHE" && exec 8>"$CACHE/.lock" && flock -w 900 8 || die "no lock on $CACHE/.lock"; }
-lock_state() { mkdir -p "$(dirname "$STATE")" && exec 9>"$STATE.lock" && flock -w 900 9 || die "no lock on $STATE.lock"; }
+# The state lock file is deleted on exit by whoever holds it, so none is left behind. A waiter may then
+# hold a lock on the deleted file: it retries until the lock it holds is the file at that path.
+lock_state() {
+  local i
+  mkdir -p "$(dirname "$STATE")"
+  for ((i = 0; i < 100; i++)); do
+    exec 9>>"$STATE.lock" && flock -w 900 9 || die "no lock on $STATE.lock"
+    if [[ "$(stat -L -c %d:%i /proc/self/fd/9)" == "$(stat -c %d:%i "$STATE.lock" 2>/dev/null)" ]]; then
+      trap 'rm -f "$STATE.lock"' EXIT # (still held when the trap runs: the fd closes when the shell exits)
+      return 0
+    fi
+    exec 9>&-
+  done
+  die "no lock on $STATE.lock (it kept being replaced)"
+}
 now_ms() { date +%s%3N; }
 port_open() { timeout 2 bash -c "</dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 # Short-lived CLI tools: C1 only + serial GC start noticeably faster and need no tuning.
 kafka_java() { java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$LIBS/*" "$@"; }
+
+# Who started the broker of the state dir: its checkout path, or nothing (no state, or a state written
+# before owners were recorded).
+state_owner() { cat "$OWNER" 2>/dev/null || true; }
+state_is_ours() { ((FORCE)) || [[ "$(state_owner)" == "$ROOT" ]]; }
+# The port the state dir's broker listens on (it may differ from this invocation's KAFKA_PORT).
+state_port() { sed -n 's/^advertised.listeners=PLAINTEXT:.*:\([0-9]*\)$/\1/p' "$STATE/server.properties" 2>/dev/null || true; }
+not_ours() {
+  local owner
+  owner="$(state_owner)"
+  echo "$STATE belongs to a broker started from ${owner:-another checkout (no owner recorded)}, not from this checkout ($ROOT)"
+}
 
 # The pid file may outlive its process (crash, reboot): only trust a live kafka.Kafka process.
 broker_pid() {
@@ -121,6 +153,10 @@ start() {
     say "something already answers on 127.0.0.1:$PORT; not starting another broker"
     return 0
   fi
+  # Another checkout's broker (running elsewhere, or stopped with its data kept) is not ours to replace.
+  if [[ -d "$STATE" ]] && ! state_is_ours; then
+    die "$(not_ours); leaving it alone. Start one with a state dir of its own (KAFKA_LOCAL_STATE=… KAFKA_PORT=… KAFKA_CONTROLLER_PORT=…), or clear it with: $0 stop --force"
+  fi
   local t0 pid reuse=0
   t0="$(now_ms)"
   # A log dir that StorageTool formatted has meta.properties; keep it only when asked to.
@@ -131,6 +167,7 @@ start() {
     KEEP_DATA=0 stop_locked >/dev/null # leftovers of an earlier run (dead broker, old data): start from a fresh log dir
   fi
   write_config
+  echo "$ROOT" >"$OWNER"
   printf 'request.timeout.ms=3000\ndefault.api.timeout.ms=5000\n' >"$STATE/admin.properties"
   if ((reuse)); then
     say "reusing the log dir $STATE/data (KAFKA_KEEP_DATA=1): topics and offsets kept"
@@ -163,7 +200,14 @@ start() {
   say "log: $LOG — stop with: ${KAFKA_LOCAL_STATE:+KAFKA_LOCAL_STATE=$STATE }$0 stop"
 }
 
-stop() { lock_state && stop_locked; }
+stop() {
+  lock_state
+  if [[ -d "$STATE" ]] && ! state_is_ours; then
+    say "$(not_ours); not stopping it, nor deleting its data. Stop it from that checkout, or here with: $0 stop --force" >&2
+    return 1
+  fi
+  stop_locked
+}
 stop_locked() {
   local pid i
   if pid="$(broker_pid)"; then
@@ -187,8 +231,10 @@ stop_locked() {
 
 status() {
   local pid
-  if pid="$(broker_pid)"; then
-    say "running: pid $pid, 127.0.0.1:$PORT, state $STATE"
+  if pid="$(broker_pid)" && state_is_ours; then
+    say "running: pid $pid, 127.0.0.1:$(state_port), state $STATE, started from this checkout"
+  elif [[ -n "$pid" ]]; then
+    say "not this checkout's: $(not_ours) (pid $pid, 127.0.0.1:$(state_port)); \`stop\` leaves it alone"
   elif port_open "$PORT"; then
     say "127.0.0.1:$PORT answers, but not a broker started by this script"
   else
@@ -197,6 +243,11 @@ status() {
   fi
 }
 
+[[ "${2:-}" == --force && "${1:-}" == stop ]] && FORCE=1 && set -- stop
+if (($# > 1)); then
+  echo "usage: $0 start|stop [--force]|restart|status|ensure-jars (unexpected: ${*:2})" >&2
+  exit 2
+fi
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
@@ -204,7 +255,7 @@ restart) KEEP_DATA=1 && stop && start ;;
 status) status ;;
 ensure-jars) ensure_jars && say "jars ready in $LIBS" ;;
 *)
-  echo "usage: $0 start|stop|restart|status|ensure-jars" >&2
+  echo "usage: $0 start|stop [--force]|restart|status|ensure-jars" >&2
   exit 2
   ;;
 esac

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL cluster from the local binaries, for machines where none answers, and for
 # fault tests that stop a server under load (never the shared one: give them a port of their own).
-# Usage: scripts/pg-local.sh start|halt|restart|status|stop
+# Usage: scripts/pg-local.sh start|halt|restart|status|stop [--force]
 #   start    initdb if needed, then start (already running: nothing to do)
 #   halt     stop the server fast (clients disconnected), keep the data (not running: nothing to do)
 #   restart  halt, then start
 #   status   exit 0 when running
 #   stop     halt and delete the data directory
 # Port PG_LOCAL_PORT (default 55432), data PG_LOCAL_DIR (default /tmp/helios-pg-$port); trust auth, user postgres.
+# The default data dir is shared by every checkout run as the same user, so it records the checkout
+# that made it: start, halt, restart and stop touch only this checkout's (another's running server is
+# used as it is); `--force` acts on whatever is there.
 set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 
 port="${PG_LOCAL_PORT:-55432}"
 dir="${PG_LOCAL_DIR:-/tmp/helios-pg-$port}"
+owner_file="$dir/helios-owner" # the checkout whose script made this data dir
+force=0
 
 find_bin() {
   command -v "$1" 2>/dev/null && return
@@ -25,6 +32,20 @@ as_owner() {
 
 pg_ctl=$(find_bin pg_ctl)
 
+owner() { cat "$owner_file" 2>/dev/null || true; }
+ours() { [ "$force" = 1 ] || [ ! -f "$dir/PG_VERSION" ] || [ "$(owner)" = "$root" ]; }
+not_ours() {
+  local who
+  who="$(owner)"
+  echo "pg-local: $dir belongs to a server started from ${who:-another checkout (no owner recorded)}, not from this checkout ($root)"
+}
+# halt, restart, stop: refuse another checkout's data dir (exit 1), unless --force.
+mine_or_refuse() {
+  ours && return 0
+  echo "$(not_ours); leaving it alone. Act on it from that checkout, or here with: $0 ${1:-stop} --force" >&2
+  exit 1
+}
+
 running() {
   [ -n "$pg_ctl" ] && [ -f "$dir/PG_VERSION" ] && as_owner "$pg_ctl" -D "$dir" status >/dev/null 2>&1
 }
@@ -34,13 +55,15 @@ start() {
   initdb=$(find_bin initdb)
   [ -n "$initdb" ] && [ -n "$pg_ctl" ] || { echo "pg-local: no initdb/pg_ctl found; install postgresql" >&2; exit 1; }
   if running; then
-    echo "pg-local: already running on 127.0.0.1:$port (data $dir)"
+    if ours; then echo "pg-local: already running on 127.0.0.1:$port (data $dir)"; else echo "$(not_ours); already running on 127.0.0.1:$port: use it, \`stop\` leaves it alone"; fi
     return
   fi
+  mine_or_refuse start
   if [ ! -f "$dir/PG_VERSION" ]; then
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     as_owner "$initdb" -D "$dir" -U postgres -A trust >/dev/null
+    echo "$root" >"$owner_file"
   fi
   as_owner "$pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
     -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
@@ -56,15 +79,18 @@ halt() {
   fi
 }
 
+if [ "${2:-}" = --force ]; then force=1; set -- "$1"; fi
+if [ $# -gt 1 ]; then echo "usage: $0 start|halt|restart|status|stop [--force] (unexpected: ${*:2})" >&2; exit 2; fi
 case "${1:-}" in
   start) start ;;
-  halt) halt ;;
-  restart) halt; start ;;
+  halt) mine_or_refuse halt; halt ;;
+  restart) mine_or_refuse restart; halt; start ;;
   status) running ;;
   stop)
+    mine_or_refuse stop
     if [ -f "$dir/postmaster.pid" ] && [ -n "$pg_ctl" ]; then as_owner "$pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true; fi
     rm -rf "$dir"
     echo "pg-local: stopped"
     ;;
-  *) echo "usage: $0 start|halt|restart|status|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|halt|restart|status|stop [--force]" >&2; exit 2 ;;
 esac

@@ -5,6 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 started=()
+# Stop at the end only what this run started: a server that came up meanwhile (another run, another
+# checkout) is reported by the script as already there, and is left running.
+start_service() {
+  local service=$1 started_line=$2 out
+  out=$(mktemp)
+  "scripts/$service-local.sh" start | tee "$out"
+  grep -q "$started_line" "$out" && started+=("$service")
+  rm -f "$out"
+}
 cleanup() {
   for service in "${started[@]}"; do "scripts/$service-local.sh" stop >/dev/null 2>&1 || true; done
 }
@@ -18,8 +27,7 @@ pg_hostport=$(echo "$pg_url" | sed -E 's#^[a-z]+://([^@/]*@)?([^/:]+):?([0-9]*).
 read -r pg_host pg_port <<<"$pg_hostport"
 if ! answers "$pg_host" "${pg_port:-5432}"; then
   echo "test: no PostgreSQL at $pg_host:${pg_port:-5432}; starting a throwaway cluster"
-  scripts/pg-local.sh start
-  started+=(pg)
+  start_service pg "pg-local: PostgreSQL on "
   export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:${PG_LOCAL_PORT:-55432}/postgres"
 fi
 
@@ -28,8 +36,7 @@ export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}"
 first_broker="${KAFKA_BROKERS%%,*}"
 if ! answers "${first_broker%:*}" "${first_broker##*:}"; then
   echo "test: no Kafka at $first_broker; starting the local broker"
-  KAFKA_PORT="${first_broker##*:}" scripts/kafka-local.sh start
-  started+=(kafka)
+  KAFKA_PORT="${first_broker##*:}" start_service kafka " up on 127.0.0.1:"
 fi
 
 log=$(mktemp)

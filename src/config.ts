@@ -21,6 +21,16 @@ export interface KafkaConfig {
   clientId: string;
   /** Consumer group session: how long a silent member (crashed, killed) keeps its partitions. */
   sessionTimeoutMs: number;
+  /** KAFKA_CREATE_TOPIC: the consumer creates the topic at start when it is missing (nothing else does on Kubernetes). */
+  createTopic: boolean;
+  /** How a topic this service creates is made (consumer with createTopic, produce-sample). */
+  newTopic: NewTopicSettings;
+}
+
+/** KAFKA_CREATE_TOPIC_PARTITIONS / _REPLICATION_FACTOR; undefined: the broker's num.partitions / default.replication.factor. */
+export interface NewTopicSettings {
+  partitions?: number;
+  replicationFactor?: number;
 }
 
 export type PartitionInterval = "hour" | "day" | "week" | "month";
@@ -178,6 +188,26 @@ function readDatabaseUrl(env: Env): { url: string; password: string } | undefine
   return { url: raw, password };
 }
 
+/**
+ * The topic the consumer may create. Its shape settings only mean something with KAFKA_CREATE_TOPIC=true:
+ * alone they would be ignored without a word, so they are refused.
+ */
+function readTopicCreation(env: Env): Pick<KafkaConfig, "createTopic" | "newTopic"> {
+  const createTopic = readBool(env, "KAFKA_CREATE_TOPIC", false);
+  // 10,000: far above any sane partition count, still under what one controller handles comfortably.
+  const partitions = readOptionalInt(env, "KAFKA_CREATE_TOPIC_PARTITIONS", 1, 10_000);
+  // Kafka's replication factor is an int16; the broker refuses more replicas than it has brokers.
+  const replicationFactor = readOptionalInt(env, "KAFKA_CREATE_TOPIC_REPLICATION_FACTOR", 1, 32_767);
+  if (!createTopic) {
+    for (const name of ["KAFKA_CREATE_TOPIC_PARTITIONS", "KAFKA_CREATE_TOPIC_REPLICATION_FACTOR"]) {
+      if (read(env, name, "") !== "") {
+        throw new ConfigError(name, "it only applies with KAFKA_CREATE_TOPIC=true; set that too, or unset it", env[name] ?? "");
+      }
+    }
+  }
+  return { createTopic, newTopic: { partitions, replicationFactor } };
+}
+
 function readBrokers(env: Env): string[] {
   const brokers = readList(env, "KAFKA_BROKERS", "localhost:9092");
   for (const broker of brokers) {
@@ -231,6 +261,7 @@ export function loadConfig(env: Env): Config {
       clientId: read(env, "KAFKA_CLIENT_ID", "helios-analytics"),
       // 6 s is the broker's default group.min.session.timeout.ms; 30 s is kafkajs's default.
       sessionTimeoutMs: readInt(env, "KAFKA_SESSION_TIMEOUT_MS", 30_000, 6_000, 300_000),
+      ...readTopicCreation(env),
     },
     corsAllowedOrigins: readList(env, "CORS_ALLOWED_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000"),
     corsAllowAllOrigins: readBool(env, "CORS_ALLOW_ALL_ORIGINS", false),

@@ -90,7 +90,7 @@ export async function runConsumerRole(config: Config, log: Logger, args: string[
     try {
       handle = await startConsumer({ config, log, connect }, { ...flags, ...extra, stats, onBatch });
     } catch (error) {
-      log.error("Kafka consumer could not start", { brokers: config.kafka.brokers, error: (error as Error).message });
+      log.error("Kafka consumer could not start", { brokers: config.kafka.brokers, topic: config.kafka.topic, error: (error as Error).message });
       return 1;
     }
     if (signalled) void handle.stop("signal");

@@ -220,3 +220,49 @@ describe("storage settings", () => {
     expect(configErrorOf(env).message).toBe(message);
   });
 });
+
+describe("creating the topic (KAFKA_CREATE_TOPIC)", () => {
+  test("is off by default, and a topic this service creates takes the broker's defaults", () => {
+    expect(loadConfig({}).kafka).toMatchObject({ createTopic: false, newTopic: { partitions: undefined, replicationFactor: undefined } });
+  });
+
+  test("reads KAFKA_CREATE_TOPIC with its partitions and replication factor", () => {
+    const env = { KAFKA_CREATE_TOPIC: "yes", KAFKA_CREATE_TOPIC_PARTITIONS: "6", KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: "3" };
+    expect(loadConfig(env).kafka).toMatchObject({ createTopic: true, newTopic: { partitions: 6, replicationFactor: 3 } });
+  });
+
+  test.each([
+    [{ KAFKA_CREATE_TOPIC: "maybe" }, 'Invalid configuration: KAFKA_CREATE_TOPIC="maybe" is not valid; expected true or false (also 1/0, yes/no, on/off).'],
+    [
+      { KAFKA_CREATE_TOPIC: "true", KAFKA_CREATE_TOPIC_PARTITIONS: "0" },
+      'Invalid configuration: KAFKA_CREATE_TOPIC_PARTITIONS="0" is not valid; expected an integer from 1 to 10000, or nothing (unset).',
+    ],
+    [
+      { KAFKA_CREATE_TOPIC: "true", KAFKA_CREATE_TOPIC_PARTITIONS: "three" },
+      'Invalid configuration: KAFKA_CREATE_TOPIC_PARTITIONS="three" is not valid; expected an integer from 1 to 10000, or nothing (unset).',
+    ],
+    [
+      { KAFKA_CREATE_TOPIC: "true", KAFKA_CREATE_TOPIC_PARTITIONS: "10001" },
+      'Invalid configuration: KAFKA_CREATE_TOPIC_PARTITIONS="10001" is not valid; expected an integer from 1 to 10000, or nothing (unset).',
+    ],
+    [
+      { KAFKA_CREATE_TOPIC: "true", KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: "-1" },
+      'Invalid configuration: KAFKA_CREATE_TOPIC_REPLICATION_FACTOR="-1" is not valid; expected an integer from 1 to 32767, or nothing (unset).',
+    ],
+    [
+      { KAFKA_CREATE_TOPIC: "true", KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: "40000" },
+      'Invalid configuration: KAFKA_CREATE_TOPIC_REPLICATION_FACTOR="40000" is not valid; expected an integer from 1 to 32767, or nothing (unset).',
+    ],
+    // Ignored without a word, they would let an operator believe the consumer makes 6 partitions.
+    [
+      { KAFKA_CREATE_TOPIC_PARTITIONS: "6" },
+      'Invalid configuration: KAFKA_CREATE_TOPIC_PARTITIONS="6" is not valid; it only applies with KAFKA_CREATE_TOPIC=true; set that too, or unset it.',
+    ],
+    [
+      { KAFKA_CREATE_TOPIC: "false", KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: "3" },
+      'Invalid configuration: KAFKA_CREATE_TOPIC_REPLICATION_FACTOR="3" is not valid; it only applies with KAFKA_CREATE_TOPIC=true; set that too, or unset it.',
+    ],
+  ])("refuses %p", (env, message) => {
+    expect(configErrorOf(env).message).toBe(message);
+  });
+});

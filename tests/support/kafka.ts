@@ -36,6 +36,24 @@ export async function createTopic(label: string, partitions = 1, config: Record<
   return topic;
 }
 
+/** A topic name of the test's own that nothing has created yet; closeKafka() deletes it if something did. */
+export function missingTopic(label: string): string {
+  const topic = uniqueName(label);
+  createdTopics.push(topic);
+  return topic;
+}
+
+/** The topics the broker has now. */
+export async function listTopics(): Promise<string[]> {
+  return (await adminClient()).listTopics();
+}
+
+/** How many partitions the topic has. */
+export async function partitionCount(topic: string): Promise<number> {
+  const { topics } = await (await adminClient()).fetchTopicMetadata({ topics: [topic] });
+  return topics[0]!.partitions.length;
+}
+
 export interface TestMessage {
   key: string | Buffer | null;
   value: string | Buffer | null;

@@ -1,7 +1,6 @@
 // A Kafka broker of one test file, on free loopback ports with its own state directory
 // (scripts/kafka-local.sh with KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_LOCAL_STATE), so the test
 // may stop and restart it without disturbing the broker every other test and session shares.
-import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
@@ -16,7 +15,7 @@ export interface PrivateBroker {
   stop(): Promise<void>;
   /** Starts it again on the same ports and log dir. */
   start(): Promise<void>;
-  /** Stops it and deletes its state (and the script's lock file). */
+  /** Stops it and deletes its state. */
   destroy(): Promise<void>;
 }
 
@@ -48,9 +47,6 @@ export async function startPrivateBroker(label: string): Promise<PrivateBroker> 
     kafka: new Kafka({ clientId: `helios-tests-${label}`, brokers, logLevel: logLevel.NOTHING }),
     stop: async () => void (await script("stop", env)),
     start: async () => void (await script("start", env)),
-    destroy: async () => {
-      await script("stop", { ...env, KAFKA_KEEP_DATA: "0" });
-      rmSync(`${env.KAFKA_LOCAL_STATE}.lock`, { force: true }); // the script keeps its lock file beside the state
-    },
+    destroy: async () => void (await script("stop", { ...env, KAFKA_KEEP_DATA: "0" })), // (the script leaves no lock file)
   };
 }

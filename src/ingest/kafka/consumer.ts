@@ -14,6 +14,7 @@ import type { RetryPolicy } from "../retry";
 import { createLoopStats, type KafkaChunk, type LoopStats, type StopReason, startBatchLoop } from "./batch-loop";
 import { createKafka } from "./client";
 import { fetchConsumerLag, lagByPartition, lagRows, type PartitionLag, recordConsumerLag } from "./consumer-lag";
+import { describeNewTopic, ensureTopic, isUnknownTopicError, MissingTopicError } from "./topic";
 
 export type { StopReason } from "./batch-loop";
 
@@ -236,6 +237,9 @@ export async function startConsumer(deps: ConsumerDeps, options: ConsumerOptions
   let loop: Awaited<ReturnType<typeof startBatchLoop>>;
   try {
     await admin.connect();
+    if (config.kafka.createTopic && (await ensureTopic(admin, topic, config.kafka.newTopic))) {
+      log.info("Kafka topic created", { topic, ...describeNewTopic(config.kafka.newTopic) });
+    }
     loop = await startBatchLoop({
       kafka,
       topic,
@@ -254,7 +258,8 @@ export async function startConsumer(deps: ConsumerDeps, options: ConsumerOptions
     });
   } catch (error) {
     await Promise.allSettled([admin.disconnect(), pool.end(1)]);
-    throw error;
+    // kafkajs says only "This server does not host this topic-partition": name the topic and the fix.
+    throw isUnknownTopicError(error) ? new MissingTopicError(topic, config.kafka.brokers) : error;
   }
   stopping = loop.stopping;
   log.info("Kafka consumer started", { topic, group });

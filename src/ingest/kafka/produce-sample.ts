@@ -2,11 +2,12 @@
 // auction outcomes (or the lines of an NDJSON file, byte for byte) on the topic, keyed by
 // bid_request_id as the upstream does, to try the consumer locally and in tests.
 import { readFile } from "node:fs/promises";
-import { CompressionTypes, type Message } from "kafkajs";
+import { CompressionTypes, type Message, Partitioners } from "kafkajs";
 import { parseOptions } from "../../cli/options";
 import type { Config } from "../../config";
 import type { Logger } from "../../log";
 import { createKafka } from "./client";
+import { describeNewTopic, ensureTopic } from "./topic";
 
 export interface ProduceArgs {
   count: number;
@@ -93,7 +94,17 @@ export async function runProduceSample(config: Config, log: Logger, argv: string
   const args = parseProduceArgs(argv);
   const topic = args.topic ?? config.kafka.topic;
   const messages = await messagesFrom(args);
-  const producer = createKafka(config, log).producer({ allowAutoTopicCreation: true });
+  const kafka = createKafka(config, log);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (await ensureTopic(admin, topic, config.kafka.newTopic)) log.info("Kafka topic created", { topic, ...describeNewTopic(config.kafka.newTopic) });
+  } finally {
+    await admin.disconnect();
+  }
+  // The partitioner kafkajs has defaulted to since 2.0 (murmur2, as Java clients), named so that
+  // kafkajs does not warn that the default changed.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     // One send is one record batch per partition, refused above the broker's max.message.bytes

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sampleOutcome } from "../../../src/ingest/kafka/produce-sample";
 import { consumerTestbed, kafkaEnv, spawnConsumer, stopLine } from "../../support/consumer";
-import { committedOffsets, createTopic, produce, type TestMessage } from "../../support/kafka";
-import { type ServiceProcess, spawnRole } from "../../support/processes";
+import { BROKERS, committedOffsets, createTopic, endOffsets, listTopics, missingTopic, partitionCount, produce, type TestMessage } from "../../support/kafka";
+import { type ServiceProcess, spawnRole, spawnService } from "../../support/processes";
 import { waitFor } from "../../support/wait";
 
 setDefaultTimeout(40_000);
@@ -123,7 +123,76 @@ describe("consumer process shutdown", () => {
   }, 60_000);
 });
 
+describe("consumer process on a missing topic", () => {
+  test("exits 1 with a line naming the topic, the brokers and the fix, and creates nothing", async () => {
+    const topic = missingTopic("missing");
+    const consumer = spawn(kafkaEnv(topic), ["--timeout", "1500"]);
+    expect(await consumer.exited).toBe(1);
+    const line = consumer.lines.find((l) => l.message === "Kafka consumer could not start")!;
+    expect(line).toMatchObject({ level: "ERROR", topic, brokers: BROKERS });
+    expect(line.error).toStartWith(`topic "${topic}" does not exist on ${BROKERS.join(",")}. Create it (kafka-topics.sh`);
+    expect(line.error).toContain("or set KAFKA_CREATE_TOPIC=true to have the consumer create it at start");
+    expect(await listTopics()).not.toContain(topic);
+  });
+
+  test("with KAFKA_CREATE_TOPIC=true creates it with the requested partitions at start and consumes it", async () => {
+    const topic = missingTopic("created");
+    const env = { ...kafkaEnv(topic), KAFKA_CREATE_TOPIC: "true", KAFKA_CREATE_TOPIC_PARTITIONS: "3", KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: "1" };
+    const consumer = spawn(env, ["--max-messages", "30"]);
+    const created = await consumer.waitForLine("the topic created", (l) => l.message === "Kafka topic created", 30_000);
+    expect(created).toMatchObject({ level: "INFO", topic, partitions: 3, replication_factor: 1 });
+    expect(await partitionCount(topic)).toBe(3);
+    await produce(topic, messages("created", 30));
+    expect(await consumer.exited).toBe(0);
+    expect(stopLine(consumer.lines)).toMatchObject({ total_messages: 30, success_count: 30 });
+    expect(await countRows()).toBe(30);
+
+    // The next start (or a second replica) finds it there: nothing created, no ERROR line about it.
+    const again = spawn(env, ["--timeout", "1000"]);
+    expect(await again.exited).toBe(0);
+    expect(again.lines.map((l) => l.message)).not.toContain("Kafka topic created");
+    expect(again.lines.filter((l) => l.level === "ERROR")).toEqual([]);
+  });
+
+  test("with KAFKA_CREATE_TOPIC=true and a replication factor the cluster cannot meet, exits 1 giving the broker's reason", async () => {
+    const topic = missingTopic("unreplicable");
+    const env = { ...kafkaEnv(topic), KAFKA_CREATE_TOPIC: "true", KAFKA_CREATE_TOPIC_REPLICATION_FACTOR: "32767" };
+    const consumer = spawn(env);
+    expect(await consumer.exited).toBe(1);
+    const line = consumer.lines.find((l) => l.message === "Kafka consumer could not start")!;
+    expect(line).toMatchObject({ level: "ERROR", topic });
+    expect(line.error).toStartWith(`could not create topic "${topic}" ({"partitions":"broker default (num.partitions)","replication_factor":32767}): `);
+    expect(line.error).toMatch(/[Rr]eplication/);
+  });
+});
+
 describe("produce-sample", () => {
+  test("creates a missing topic before its first send, and a successful run prints no ERROR and no warning", async () => {
+    const topic = missingTopic("fresh");
+    // As a user runs it: without the test suite's KAFKAJS_NO_PARTITIONER_WARNING.
+    const run = () =>
+      spawnService(["bun", "run", "src/main.ts", "produce-sample", "--count", "5"], {
+        env: { LOG_LEVEL: "INFO", KAFKA_BROKERS: BROKERS.join(","), KAFKA_TOPIC_AUCTION_OUTCOMES: topic },
+        unset: ["KAFKAJS_NO_PARTITIONER_WARNING"],
+      });
+    const first = run();
+    bed.processes.push(first);
+    expect(await first.exited).toBe(0);
+    const second = run();
+    bed.processes.push(second);
+    expect(await second.exited).toBe(0);
+
+    for (const producer of [first, second]) {
+      // Nothing but JSON lines (a TimeoutNegativeWarning comes with a stack), none of them ERROR or WARN.
+      expect(producer.other).toEqual([]);
+      expect(producer.lines.filter((l) => l.level !== "INFO" && l.level !== "DEBUG")).toEqual([]);
+      expect(producer.lines.find((l) => l.message === "Sample outcomes produced")).toMatchObject({ topic, count: 5 });
+    }
+    expect(first.lines.find((l) => l.message === "Kafka topic created")).toMatchObject({ topic });
+    expect(second.lines.map((l) => l.message)).not.toContain("Kafka topic created");
+    expect(Object.values(await endOffsets(topic)).reduce((sum, high) => sum + Number(high), 0)).toBe(10);
+  });
+
   test("produces N sample outcomes keyed by bid_request_id that the consumer stores", async () => {
     const topic = await createTopic("sample", 1);
     const producer = spawnRole("produce-sample", ["--count", "25"], { KAFKA_BROKERS: kafkaEnv(topic).KAFKA_BROKERS, KAFKA_TOPIC_AUCTION_OUTCOMES: topic });
