@@ -12,6 +12,7 @@ import { healthRoutes } from "./health/health.routes";
 import { ApiError, errorResponse, notFound } from "./http/errors";
 import { hostAllowed, hostRefused } from "./http/host";
 import { requestLimits } from "./http/limits";
+import { bearerAuthDocumentation } from "./http/openapi";
 import { security } from "./http/security";
 import { swaggerUi } from "./http/swagger-ui";
 import { absoluteUrl } from "./http/urls";
@@ -128,6 +129,7 @@ export function createApp({ config, sql, log, changes }: AppDeps) {
               { name: "ingest", description: "Ingest health: store rate, dead letters, consumer lag" },
               { name: "storage", description: "How outcomes are kept: partitions, retention, from when they exist" },
             ],
+            ...bearerAuthDocumentation(config.apiTokens.length > 0),
           },
         }),
       )
