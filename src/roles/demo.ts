@@ -1,13 +1,14 @@
 // `bun run start demo [--rate N] [--data-dir DIR] [--port P] [--kafka] [--seed S]`: the whole
 // service on a machine with nothing but Bun. An embedded PostgreSQL (unless DATABASE_URL or
-// DB_HOST names one), the normal migrations, a simulated auction stream through the consumer's
-// own mapping and batch writer (or, with --kafka and a broker answering, through Kafka and the
-// real consumer), and the normal API, Swagger and console.
+// DB_HOST names one; one demo per --data-dir), the normal migrations, a simulated auction
+// stream through the consumer's own mapping and batch writer (or, with --kafka and a broker
+// answering, through Kafka and the real consumer), and the normal API, Swagger and console.
 import { createApp } from "../app";
 import type { Config } from "../config";
 import { createSql, type Sql } from "../db/client";
 import { applyMigrations } from "../db/migrate";
 import { banner } from "../demo/banner";
+import { acquireDataDirLock, type DataDirLock, DataDirLocked } from "../demo/data-dir-lock";
 import { parseDemoArgs } from "../demo/demo-args";
 import { type Closer, closeAll, type Env, openDatabase, usesExternalDatabase } from "../demo/demo-database";
 import { DEFAULT_TICK_MS, demoGenerator, startDemoFeed } from "../demo/demo-feed";
@@ -27,18 +28,41 @@ async function firstAnswer(port: number, config: Config): Promise<{ at: number; 
   return { at: performance.now(), status: response.status };
 }
 
+/**
+ * Takes --data-dir for this process (the lock is released by `closers`), or says why not and with
+ * which exit code. Locked before anything reads the directory: a second demo is refused before
+ * it judges files the first one may be writing.
+ */
+async function claimDataDir(dataDir: string, closers: Closer[]): Promise<{ message: string; code: number } | null> {
+  let lock: DataDirLock;
+  try {
+    lock = await acquireDataDirLock(dataDir);
+  } catch (error) {
+    if (error instanceof DataDirLocked) return { message: error.message, code: 1 };
+    throw error;
+  }
+  closers.push(() => lock.release());
+  if ((await dataDirState(dataDir)) === "other") {
+    return { message: `--data-dir ${dataDir} holds files but no database: give a new or empty directory, or one a demo made.`, code: 2 };
+  }
+  return null;
+}
+
 export async function runDemoRole(config: Config, log: Logger, argv: string[], env: Env = process.env): Promise<number> {
   const args = parseDemoArgs(argv);
-  if (args.dataDir && !usesExternalDatabase(env) && (await dataDirState(args.dataDir)) === "other") {
-    console.error(`--data-dir ${args.dataDir} holds files but no database: give a new or empty directory, or one a demo made.`);
-    return 2;
-  }
   // Listen first: a signal during the start-up (PGlite takes seconds) stops the demo right after it.
   let stopRequested!: (signal: TerminationSignal) => void;
   const stopSignal = new Promise<TerminationSignal>((resolve) => (stopRequested = resolve));
   const stopListening = onTerminationSignals((signal) => stopRequested(signal));
   const closers: Closer[] = [];
   try {
+    if (args.dataDir && !usesExternalDatabase(env)) {
+      const refusal = await claimDataDir(args.dataDir, closers);
+      if (refusal) {
+        console.error(refusal.message);
+        return refusal.code;
+      }
+    }
     const { db, maxConnections, where } = await openDatabase(config, args, env, log, closers);
     const sql: Sql = createSql(db, { max: maxConnections, applicationName: "helios-analytics-demo" });
     closers.push(() => sql.end({ timeout: 5 }));
