@@ -117,7 +117,8 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
       port: server.port,
       console: `http://localhost:${server.port}/console/`,
     });
-    console.log(banner(server.port, where, source));
+    const auth = config.apiTokens.length > 0 ? { protectDocsAndMetrics: config.protectDocsAndMetrics } : undefined;
+    console.log(banner({ port: server.port, where, source, auth }));
 
     const signal = await stopSignal;
     log.info("Shutting down", { signal });
