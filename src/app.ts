@@ -13,6 +13,7 @@ import { ApiError, errorResponse, notFound } from "./http/errors";
 import { hostAllowed, hostRefused } from "./http/host";
 import { requestLimits } from "./http/limits";
 import { bearerAuthDocumentation } from "./http/openapi";
+import { logEachRequest, type RequestLog } from "./http/request-log";
 import { security } from "./http/security";
 import { swaggerUi } from "./http/swagger-ui";
 import { absoluteUrl } from "./http/urls";
@@ -32,6 +33,8 @@ export interface AppDeps {
   log: Logger;
   /** Moves when auction_outcomes changes; without it aggregate answers are never kept in memory. */
   changes?: ChangeSignal;
+  /** Where each answered request goes; default: one "HTTP request" line (the demo counts them instead). */
+  requestLog?: RequestLog;
 }
 
 /** A plain object or array, which Elysia serialises as JSON (not a Response, a string, a file…). */
@@ -40,7 +43,7 @@ function isJsonBody(value: unknown): boolean {
   return Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype;
 }
 
-export function createApp({ config, sql, log, changes }: AppDeps) {
+export function createApp({ config, sql, log, changes, requestLog = logEachRequest(log) }: AppDeps) {
   // Every route below gets the same pool with its queries counted for the db_pool_* gauges.
   const metrics = createApiMetrics(sql.options.max);
   sql = instrumentedSql(sql, metrics);
@@ -52,7 +55,7 @@ export function createApp({ config, sql, log, changes }: AppDeps) {
   const started = new WeakMap<Request, number>();
   const logRequest = (request: Request, status: number) => {
     const began = started.get(request);
-    log.info("HTTP request", {
+    requestLog({
       method: request.method,
       path: new URL(request.url).pathname,
       status,

@@ -1,4 +1,5 @@
-// What the demo prints once it answers: where to look and what to try.
+// What the demo prints once it answers: where to look and what to try; and the one-line reminder
+// it prints with each progress report, so the addresses stay on screen as the log scrolls.
 import type { DatabaseConfig } from "../config";
 import { databaseAddress } from "../db/client";
 import { requiresToken } from "../http/security";
@@ -61,4 +62,10 @@ export function banner({ port, where, source, auth }: BannerFacts): string {
     "  Ctrl-C stops it.",
     "",
   ].join("\n");
+}
+
+/** The banner's addresses on one line, printed after each progress report. */
+export function reminder(port: number): string {
+  const base = `http://localhost:${port}`;
+  return `Helios Analytics demo: console ${base}/console/ · Swagger ${base}/swagger · Ctrl-C stops it.`;
 }

@@ -1,21 +1,24 @@
-// `bun run start demo [--rate N] [--data-dir DIR] [--port P] [--kafka] [--seed S]`: the whole
-// service on a machine with nothing but Bun. An embedded PostgreSQL (unless DATABASE_URL or
-// DB_HOST names one; one demo per --data-dir), the normal migrations, a simulated auction
-// stream through the consumer's own mapping and batch writer (or, with --kafka and a broker
-// answering, through Kafka and the real consumer), and the normal API, Swagger and console.
+// `bun run start demo [--rate N] [--data-dir DIR] [--port P] [--kafka] [--seed S] [--log-requests]
+// [--progress-interval S]`: the whole service on a machine with nothing but Bun. An embedded
+// PostgreSQL (unless DATABASE_URL or DB_HOST names one; one demo per --data-dir), the normal
+// migrations, a simulated auction stream through the consumer's own mapping and batch writer (or,
+// with --kafka and a broker answering, through Kafka and the real consumer), and the normal API,
+// Swagger and console. Its terminal is for a person: see demo/demo-report.ts.
 import { createApp } from "../app";
 import type { Config } from "../config";
 import { createSql, type Sql } from "../db/client";
 import { applyMigrations } from "../db/migrate";
-import { banner } from "../demo/banner";
+import { banner, reminder } from "../demo/banner";
 import { acquireDataDirLock, type DataDirLock, DataDirLocked } from "../demo/data-dir-lock";
-import { parseDemoArgs } from "../demo/demo-args";
+import { type DemoArgs, parseDemoArgs } from "../demo/demo-args";
 import { type Closer, closeAll, type Env, openDatabase, usesExternalDatabase } from "../demo/demo-database";
 import { DEFAULT_TICK_MS, demoGenerator, startDemoFeed } from "../demo/demo-feed";
+import { createRequestTally, type RequestTally, startDemoReport } from "../demo/demo-report";
 import { dataDirState } from "../demo/embedded-postgres";
 import { resumeIndex } from "../demo/feed-position";
 import { brokerAnswers, sharedPoolView, startKafkaFeed } from "../demo/kafka-feed";
-import type { Logger } from "../log";
+import { logEachRequest, type RequestLog } from "../http/request-log";
+import type { Fields, Logger } from "../log";
 import { type HttpServer, onTerminationSignals, serve, type TerminationSignal } from "../runtime";
 import { startMaintenanceSchedule } from "../storage/maintain";
 
@@ -46,6 +49,13 @@ async function claimDataDir(dataDir: string, closers: Closer[]): Promise<{ messa
     return { message: `--data-dir ${dataDir} holds files but no database: give a new or empty directory, or one a demo made.`, code: 2 };
   }
   return null;
+}
+
+/** Where each answered request goes: its own line with --log-requests, else a count for the next progress line. */
+function demoRequestLog(args: DemoArgs, log: Logger): { requestLog: RequestLog; tally?: RequestTally } {
+  if (args.logRequests) return { requestLog: logEachRequest(log) };
+  const tally = createRequestTally();
+  return { requestLog: tally.record, tally };
 }
 
 export async function runDemoRole(config: Config, log: Logger, argv: string[], env: Env = process.env): Promise<number> {
@@ -79,7 +89,8 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
     }
 
     const demoConfig: Config = { ...config, port: args.port ?? config.port, db };
-    const app = createApp({ config: demoConfig, sql, log });
+    const { requestLog, tally } = demoRequestLog(args, log);
+    const app = createApp({ config: demoConfig, sql, log, requestLog });
     const server: HttpServer = serve({ port: demoConfig.port, fetch: app.fetch, maxRequestBodySize: 64 * 1024 });
     closers.push(() => server.stop());
     log.info("API listening", { port: server.port });
@@ -87,6 +98,7 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
     const generator = demoGenerator(args.seed);
     const tickMs = DEFAULT_TICK_MS;
     let source = `a simulated stream of ${args.rate} outcomes/s`;
+    let totals: () => Fields;
     if (args.kafka && (await brokerAnswers(config.kafka.brokers[0]!))) {
       // The consumer's own pool against a real PostgreSQL, as its role has; on PGlite, the one connection.
       const connect =
@@ -95,6 +107,7 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
           : () => createSql(db, { max: 3, applicationName: "helios-analytics-consumer", statementTimeoutMs: 60_000 });
       const feed = await startKafkaFeed({ config: demoConfig, connect, log, generator, rate: args.rate, tickMs });
       closers.push(() => feed.stop());
+      totals = feed.totals;
       source += ` through Kafka (${config.kafka.brokers.join(",")}, topic ${config.kafka.topic}) and the consumer`;
     } else {
       if (args.kafka) log.warn("--kafka: no broker answers at KAFKA_BROKERS; feeding the database directly", { brokers: config.kafka.brokers });
@@ -108,6 +121,7 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
         retentionDays: config.storage.retentionDays,
       });
       closers.push(() => feed.stop());
+      totals = feed.totals;
     }
 
     const answer = await firstAnswer(server.port, demoConfig);
@@ -119,6 +133,15 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
     });
     const auth = config.apiTokens.length > 0 ? { protectDocsAndMetrics: config.protectDocsAndMetrics } : undefined;
     console.log(banner({ port: server.port, where, source, auth }));
+    // Stopped before the feed (closers run last first), so no report comes after its last line.
+    const report = startDemoReport({
+      log,
+      intervalMs: args.progressIntervalS * 1000,
+      totals,
+      requests: tally,
+      remind: () => console.log(reminder(server.port)),
+    });
+    closers.push(async () => report.stop());
 
     const signal = await stopSignal;
     log.info("Shutting down", { signal });
