@@ -12,6 +12,8 @@ import { healthRoutes } from "./health/health.routes";
 import { ApiError, errorResponse, methodNotAllowed, notFound } from "./http/errors";
 import { requestLimits } from "./http/limits";
 import { allowedMethods } from "./http/methods";
+import { bearerAuthDocumentation } from "./http/openapi";
+import { logEachRequest, type RequestLog } from "./http/request-log";
 import { security } from "./http/security";
 import { swaggerUi } from "./http/swagger-ui";
 import { absoluteUrl } from "./http/urls";
@@ -31,6 +33,8 @@ export interface AppDeps {
   log: Logger;
   /** Moves when auction_outcomes changes; without it aggregate answers are never kept in memory. */
   changes?: ChangeSignal;
+  /** Where each answered request goes; default: one "HTTP request" line (the demo counts them instead). */
+  requestLog?: RequestLog;
 }
 
 /** A plain object or array, which Elysia serialises as JSON (not a Response, a string, a file…). */
@@ -39,7 +43,7 @@ function isJsonBody(value: unknown): boolean {
   return Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype;
 }
 
-export function createApp({ config, sql, log, changes }: AppDeps) {
+export function createApp({ config, sql, log, changes, requestLog = logEachRequest(log) }: AppDeps) {
   // Every route below gets the same pool with its queries counted for the db_pool_* gauges.
   const metrics = createApiMetrics(sql.options.max);
   sql = instrumentedSql(sql, metrics);
@@ -51,7 +55,7 @@ export function createApp({ config, sql, log, changes }: AppDeps) {
   const started = new WeakMap<Request, number>();
   const logRequest = (request: Request, status: number) => {
     const began = started.get(request);
-    log.info("HTTP request", {
+    requestLog({
       method: request.method,
       path: new URL(request.url).pathname,
       status,
@@ -134,6 +138,7 @@ export function createApp({ config, sql, log, changes }: AppDeps) {
             { name: "ingest", description: "Ingest health: store rate, dead letters, consumer lag" },
             { name: "storage", description: "How outcomes are kept: partitions, retention, from when they exist" },
           ],
+          ...bearerAuthDocumentation(config.apiTokens.length > 0),
         },
       }),
     )

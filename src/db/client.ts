@@ -59,3 +59,15 @@ export function databaseName(db: DatabaseConfig): string {
   const path = new URL(db.url).pathname.replace(/^\//, "");
   return decodeURIComponent(path) || db.user;
 }
+
+/**
+ * Where the pool connects, for people to read: `host:port` and the database, never the user or
+ * the password. A DATABASE_URL overrides the DB_* parts, so its own host, port and path win.
+ */
+export function databaseAddress(db: DatabaseConfig): { server: string; database: string } {
+  if (!db.url) return { server: `${db.host}:${db.port}`, database: db.name };
+  const url = new URL(db.url);
+  // postgres://…/db?host=/run/postgresql: a Unix socket directory in place of a host name.
+  const host = url.hostname || url.searchParams.get("host") || "localhost";
+  return { server: `${host}:${url.port || "5432"}`, database: databaseName(db) };
+}

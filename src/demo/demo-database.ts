@@ -3,6 +3,7 @@
 import type { Config, DatabaseConfig } from "../config";
 import { ensureDatabase } from "../db/migrate";
 import type { Logger } from "../log";
+import { embeddedWhere, externalWhere } from "./banner";
 import type { DemoArgs } from "./demo-args";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres";
 
@@ -30,7 +31,7 @@ export async function openDatabase(config: Config, args: DemoArgs, env: Env, log
   if (usesExternalDatabase(env)) {
     if (args.dataDir) log.warn("--data-dir is ignored: DATABASE_URL or DB_HOST names the database to use");
     await ensureDatabase(config.db, log);
-    return { db: config.db, maxConnections: config.db.poolMax, where: "the configured PostgreSQL" };
+    return { db: config.db, maxConnections: config.db.poolMax, where: externalWhere(config.db) };
   }
   const began = performance.now();
   const embedded: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: args.dataDir, log });
@@ -41,6 +42,5 @@ export async function openDatabase(config: Config, args: DemoArgs, env: Env, log
     duration_ms: Math.round(performance.now() - began),
   });
   const db: DatabaseConfig = { ...config.db, url: embedded.url, poolMax: 1 };
-  const where = `embedded PostgreSQL ${embedded.version} (PGlite, ${embedded.dataDir ? `data in ${embedded.dataDir}` : "in memory"})`;
-  return { db, maxConnections: 1, where };
+  return { db, maxConnections: 1, where: embeddedWhere(embedded.version, embedded.dataDir) };
 }

@@ -6,8 +6,9 @@ import type { Sql } from "../db/client";
 import { fixedPool } from "../db/pool";
 import type { MessageSource } from "../ingest/batch-writer";
 import { createIngestCounters, createIngestStep, type IngestCounters } from "../ingest/ingest-step";
-import type { Logger } from "../log";
+import type { Fields, Logger } from "../log";
 import { createOutcomeGenerator, type GeneratedMessage, messageValue, type OutcomeGenerator } from "../simulate/generator";
+import { PROGRESS_MESSAGE } from "./demo-report";
 import { runPaced } from "./pacing";
 
 export const DEMO_TOPIC = "demo";
@@ -57,20 +58,27 @@ export interface FeedOptions {
   startIndex: number;
   /** One batch per tick; default 200 ms. */
   tickMs?: number;
-  /** Period of the "Demo feed progress" line; default 5 s. */
-  progressIntervalMs?: number;
   /** RETENTION_DAYS, as every writer applies it. */
   retentionDays?: number;
 }
 
 export interface DemoFeed {
   stats: FeedStats;
+  /** The totals so far, as the progress report shows them (see demo-report.ts). */
+  totals(): Fields;
   /** Stops after the batch in hand is written (or abandoned while retrying); resolves when stopped. */
   stop(): Promise<void>;
 }
 
 export const DEFAULT_TICK_MS = 200;
-export const DEFAULT_PROGRESS_INTERVAL_MS = 5_000;
+
+/** What every demo source reports of the one ingest step it feeds. */
+export const ingestTotals = (counters: IngestCounters): Fields => ({
+  messages: counters.totalMessages,
+  inserted: counters.successCount,
+  duplicates: counters.duplicateCount,
+  dead_lettered: counters.errorCount,
+});
 
 export function startDemoFeed(options: FeedOptions): DemoFeed {
   const { sql, log, generator, rate } = options;
@@ -79,16 +87,7 @@ export function startDemoFeed(options: FeedOptions): DemoFeed {
   // messages are part of the show (about 1 % by design): its lines stay at DEBUG.
   const step = createIngestStep({ pool: fixedPool(sql), log, counters: stats, quiet: true, retentionDays: options.retentionDays });
 
-  const progress = () =>
-    log.info("Demo feed progress", {
-      messages: stats.totalMessages,
-      inserted: stats.successCount,
-      duplicates: stats.duplicateCount,
-      dead_lettered: stats.errorCount,
-      next_index: stats.nextIndex,
-    });
-  const progressTimer = setInterval(progress, options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS);
-
+  const totals = () => ({ ...ingestTotals(stats), next_index: stats.nextIndex });
   const loop = runPaced(rate, options.tickMs ?? DEFAULT_TICK_MS, async (count, control) => {
     const messages = [...generator.messages(stats.nextIndex, count)];
     const batch = await step.ingest(demoSources(messages), {
@@ -108,10 +107,11 @@ export function startDemoFeed(options: FeedOptions): DemoFeed {
   log.info("Demo feed started", { rate, start_index: options.startIndex, seed: generator.options.seed, topic: DEMO_TOPIC });
   return {
     stats,
+    totals,
     async stop() {
       await loop.stop();
-      clearInterval(progressTimer);
-      progress();
+      // The last word on what was committed: a restart with --data-dir resumes after it.
+      log.info(PROGRESS_MESSAGE, totals());
     },
   };
 }

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import type { Logger } from "../log";
+import { LOCK_FILE } from "./data-dir-lock";
 
 export interface EmbeddedPostgres {
   /** postgres://… of the socket server, for createSql. */
@@ -72,6 +73,15 @@ async function saveTemplate(db: PGlite, path: string, log: Logger): Promise<void
 
 export type DataDirState = "database" | "empty" | "other";
 
+/** The directory's entries but the demo's lock (see data-dir-lock.ts); none when it does not exist. */
+async function entriesBesideLock(dataDir: string): Promise<string[]> {
+  const entries = await readdir(dataDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [];
+    throw error;
+  });
+  return entries.filter((name) => !name.startsWith(LOCK_FILE));
+}
+
 /** A data directory PGlite may use: one holding a database, or an empty or missing one. */
 export async function dataDirState(dataDir: string): Promise<DataDirState> {
   const holdsDatabase = await stat(join(dataDir, "PG_VERSION")).then(
@@ -79,11 +89,7 @@ export async function dataDirState(dataDir: string): Promise<DataDirState> {
     () => false,
   );
   if (holdsDatabase) return "database";
-  const entries = await readdir(dataDir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return [];
-    throw error;
-  });
-  return entries.length === 0 ? "empty" : "other";
+  return (await entriesBesideLock(dataDir)).length === 0 ? "empty" : "other";
 }
 
 /** Expects `dataDir` to be vetted by dataDirState: never a directory holding anything else. */
@@ -99,10 +105,9 @@ async function openPglite(dataDir: string | null, log: Logger): Promise<PGlite> 
     } catch (error) {
       log.warn("PGlite template unusable, initialising from scratch", { path, error: (error as Error).message });
       await rm(path, { force: true });
-      // Empty before this start (see dataDirState): whatever is in it now, the failed load wrote.
+      // Empty before this start (see dataDirState): whatever is in it now but the lock, the failed load wrote.
       if (dataDir !== null) {
-        await rm(dataDir, { recursive: true, force: true });
-        await mkdir(dataDir, { recursive: true });
+        for (const name of await entriesBesideLock(dataDir)) await rm(join(dataDir, name), { recursive: true, force: true });
       }
     }
   }

@@ -7,8 +7,9 @@ import type { Sql } from "../db/client";
 import { createKafka } from "../ingest/kafka/client";
 import { type ConsumerHandle, startConsumer } from "../ingest/kafka/consumer";
 import { DEFAULT_RETRY, retryDelayMs } from "../ingest/retry";
-import type { Logger } from "../log";
+import type { Fields, Logger } from "../log";
 import { messageValue, type OutcomeGenerator } from "../simulate/generator";
+import { ingestTotals } from "./demo-feed";
 import { runPaced } from "./pacing";
 
 /** Partitions of the topic when the demo creates it: two, so the consumer's concurrency shows. */
@@ -63,6 +64,8 @@ async function prepareTopic(admin: Admin, topic: string): Promise<number> {
 export interface KafkaFeed {
   consumer: ConsumerHandle;
   produced(): number;
+  /** Produced so far, and what the consumer made of it, as the progress report shows them. */
+  totals(): Fields;
   stop(): Promise<void>;
 }
 
@@ -113,6 +116,7 @@ export async function startKafkaFeed(deps: {
     return {
       consumer,
       produced: () => produced,
+      totals: () => ({ produced, ...ingestTotals(consumer.stats) }),
       async stop() {
         await loop.stop();
         await producer!.disconnect().catch(() => {});

@@ -28,6 +28,8 @@ export function healthRoutes(sql: Sql) {
   const doc = (summary: string) => ({
     tags: ["health"],
     summary,
+    // Open whatever API_TOKENS says (see http/security.ts): no scheme applies.
+    security: [],
     responses: {
       200: jsonResponse(Health, "OK"),
       503: jsonResponse(Health, "Not ready, with the reason"),

@@ -24,3 +24,22 @@ export function openApiQueryParameters(schema: TObject) {
     return { name, in: "query", required: false, description, schema: schemaOnly };
   });
 }
+
+export const BEARER_SCHEME = "bearerAuth";
+
+/**
+ * The document's part on authentication, when API_TOKENS is set: one bearer scheme, required by
+ * default (the probes opt out with `security: []`), so Swagger UI shows Authorize and sends the
+ * header on "Try it out". Without tokens the API is open and the document says nothing of auth.
+ */
+export function bearerAuthDocumentation(tokensConfigured: boolean) {
+  if (!tokensConfigured) return {};
+  return {
+    components: {
+      securitySchemes: {
+        [BEARER_SCHEME]: { type: "http" as const, scheme: "bearer", description: "One of API_TOKENS, sent as `Authorization: Bearer <token>`." },
+      },
+    },
+    security: [{ [BEARER_SCHEME]: [] as string[] }],
+  };
+}

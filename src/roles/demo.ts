@@ -1,20 +1,24 @@
-// `bun run start demo [--rate N] [--data-dir DIR] [--port P] [--kafka] [--seed S]`: the whole
-// service on a machine with nothing but Bun. An embedded PostgreSQL (unless DATABASE_URL or
-// DB_HOST names one), the normal migrations, a simulated auction stream through the consumer's
-// own mapping and batch writer (or, with --kafka and a broker answering, through Kafka and the
-// real consumer), and the normal API, Swagger and console.
+// `bun run start demo [--rate N] [--data-dir DIR] [--port P] [--kafka] [--seed S] [--log-requests]
+// [--progress-interval S]`: the whole service on a machine with nothing but Bun. An embedded
+// PostgreSQL (unless DATABASE_URL or DB_HOST names one; one demo per --data-dir), the normal
+// migrations, a simulated auction stream through the consumer's own mapping and batch writer (or,
+// with --kafka and a broker answering, through Kafka and the real consumer), and the normal API,
+// Swagger and console. Its terminal is for a person: see demo/demo-report.ts.
 import { createApp } from "../app";
 import type { Config } from "../config";
 import { createSql, type Sql } from "../db/client";
 import { applyMigrations } from "../db/migrate";
-import { banner } from "../demo/banner";
-import { parseDemoArgs } from "../demo/demo-args";
+import { banner, reminder } from "../demo/banner";
+import { acquireDataDirLock, type DataDirLock, DataDirLocked } from "../demo/data-dir-lock";
+import { type DemoArgs, parseDemoArgs } from "../demo/demo-args";
 import { type Closer, closeAll, type Env, openDatabase, usesExternalDatabase } from "../demo/demo-database";
 import { DEFAULT_TICK_MS, demoGenerator, startDemoFeed } from "../demo/demo-feed";
+import { createRequestTally, type RequestTally, startDemoReport } from "../demo/demo-report";
 import { dataDirState } from "../demo/embedded-postgres";
 import { resumeIndex } from "../demo/feed-position";
 import { brokerAnswers, sharedPoolView, startKafkaFeed } from "../demo/kafka-feed";
-import type { Logger } from "../log";
+import { logEachRequest, type RequestLog } from "../http/request-log";
+import type { Fields, Logger } from "../log";
 import { type HttpServer, onTerminationSignals, serve, type TerminationSignal } from "../runtime";
 import { startMaintenanceSchedule } from "../storage/maintain";
 
@@ -27,18 +31,48 @@ async function firstAnswer(port: number, config: Config): Promise<{ at: number; 
   return { at: performance.now(), status: response.status };
 }
 
+/**
+ * Takes --data-dir for this process (the lock is released by `closers`), or says why not and with
+ * which exit code. Locked before anything reads the directory: a second demo is refused before
+ * it judges files the first one may be writing.
+ */
+async function claimDataDir(dataDir: string, closers: Closer[]): Promise<{ message: string; code: number } | null> {
+  let lock: DataDirLock;
+  try {
+    lock = await acquireDataDirLock(dataDir);
+  } catch (error) {
+    if (error instanceof DataDirLocked) return { message: error.message, code: 1 };
+    throw error;
+  }
+  closers.push(() => lock.release());
+  if ((await dataDirState(dataDir)) === "other") {
+    return { message: `--data-dir ${dataDir} holds files but no database: give a new or empty directory, or one a demo made.`, code: 2 };
+  }
+  return null;
+}
+
+/** Where each answered request goes: its own line with --log-requests, else a count for the next progress line. */
+function demoRequestLog(args: DemoArgs, log: Logger): { requestLog: RequestLog; tally?: RequestTally } {
+  if (args.logRequests) return { requestLog: logEachRequest(log) };
+  const tally = createRequestTally();
+  return { requestLog: tally.record, tally };
+}
+
 export async function runDemoRole(config: Config, log: Logger, argv: string[], env: Env = process.env): Promise<number> {
   const args = parseDemoArgs(argv);
-  if (args.dataDir && !usesExternalDatabase(env) && (await dataDirState(args.dataDir)) === "other") {
-    console.error(`--data-dir ${args.dataDir} holds files but no database: give a new or empty directory, or one a demo made.`);
-    return 2;
-  }
   // Listen first: a signal during the start-up (PGlite takes seconds) stops the demo right after it.
   let stopRequested!: (signal: TerminationSignal) => void;
   const stopSignal = new Promise<TerminationSignal>((resolve) => (stopRequested = resolve));
   const stopListening = onTerminationSignals((signal) => stopRequested(signal));
   const closers: Closer[] = [];
   try {
+    if (args.dataDir && !usesExternalDatabase(env)) {
+      const refusal = await claimDataDir(args.dataDir, closers);
+      if (refusal) {
+        console.error(refusal.message);
+        return refusal.code;
+      }
+    }
     const { db, maxConnections, where } = await openDatabase(config, args, env, log, closers);
     const sql: Sql = createSql(db, { max: maxConnections, applicationName: "helios-analytics-demo" });
     closers.push(() => sql.end({ timeout: 5 }));
@@ -55,7 +89,8 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
     }
 
     const demoConfig: Config = { ...config, port: args.port ?? config.port, db };
-    const app = createApp({ config: demoConfig, sql, log });
+    const { requestLog, tally } = demoRequestLog(args, log);
+    const app = createApp({ config: demoConfig, sql, log, requestLog });
     const server: HttpServer = serve({ port: demoConfig.port, fetch: app.fetch, maxRequestBodySize: 64 * 1024 });
     closers.push(() => server.stop());
     log.info("API listening", { port: server.port });
@@ -63,6 +98,7 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
     const generator = demoGenerator(args.seed);
     const tickMs = DEFAULT_TICK_MS;
     let source = `a simulated stream of ${args.rate} outcomes/s`;
+    let totals: () => Fields;
     if (args.kafka && (await brokerAnswers(config.kafka.brokers[0]!))) {
       // The consumer's own pool against a real PostgreSQL, as its role has; on PGlite, the one connection.
       const connect =
@@ -71,6 +107,7 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
           : () => createSql(db, { max: 3, applicationName: "helios-analytics-consumer", statementTimeoutMs: 60_000 });
       const feed = await startKafkaFeed({ config: demoConfig, connect, log, generator, rate: args.rate, tickMs });
       closers.push(() => feed.stop());
+      totals = feed.totals;
       source += ` through Kafka (${config.kafka.brokers.join(",")}, topic ${config.kafka.topic}) and the consumer`;
     } else {
       if (args.kafka) log.warn("--kafka: no broker answers at KAFKA_BROKERS; feeding the database directly", { brokers: config.kafka.brokers });
@@ -84,6 +121,7 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
         retentionDays: config.storage.retentionDays,
       });
       closers.push(() => feed.stop());
+      totals = feed.totals;
     }
 
     const answer = await firstAnswer(server.port, demoConfig);
@@ -93,7 +131,17 @@ export async function runDemoRole(config: Config, log: Logger, argv: string[], e
       port: server.port,
       console: `http://localhost:${server.port}/console/`,
     });
-    console.log(banner(server.port, where, source));
+    const auth = config.apiTokens.length > 0 ? { protectDocsAndMetrics: config.protectDocsAndMetrics } : undefined;
+    console.log(banner({ port: server.port, where, source, auth }));
+    // Stopped before the feed (closers run last first), so no report comes after its last line.
+    const report = startDemoReport({
+      log,
+      intervalMs: args.progressIntervalS * 1000,
+      totals,
+      requests: tally,
+      remind: () => console.log(reminder(server.port)),
+    });
+    closers.push(async () => report.stop());
 
     const signal = await stopSignal;
     log.info("Shutting down", { signal });

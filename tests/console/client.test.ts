@@ -1,13 +1,16 @@
 // The console's pure parts, without a browser: routes, the API query of an address, the overview
 // settings, number formatting, and the bundle the server builds from the embedded sources.
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { queryOf } from "../../src/console/client/api";
 import { formatAverage, formatCount, formatMoney } from "../../src/console/client/format";
 import { apiQueryOf } from "../../src/console/client/outcomes";
-import { settingsOf, storageText } from "../../src/console/client/overview";
+import { REFRESH_CHOICES, settingsOf, storageText } from "../../src/console/client/overview";
 import { routeOf } from "../../src/console/client/router";
 import { bundleClient, consoleAssets } from "../../src/console/console.assets";
 import { CONSOLE_CSP, renderConsolePage } from "../../src/console/console.page";
+import { ROOT } from "../support/project";
 
 describe("routeOf", () => {
   test("names every console path, with or without a trailing slash", () => {
@@ -103,5 +106,17 @@ describe("storageText", () => {
     expect(storageText({ ...state, retention_days: 5, outcomes_available_from: "2025-06-15T00:00:00Z" })).toBe(
       "Individual outcomes (kept 5 days) from 2025-06-15 00:00 UTC on; figures for earlier periods come from rollups.",
     );
+  });
+});
+
+describe("docs/console.md", () => {
+  test("describes the refresh choices the overview offers, and no other", () => {
+    const seconds = REFRESH_CHOICES.map(([value]) => Number(value)).filter((value) => value > 0);
+    const longest = Math.max(...seconds);
+    const upTo = longest === 60 ? "1 min" : `${longest} s`;
+    const off = REFRESH_CHOICES.some(([value]) => value === "0") ? ", or off" : "";
+    const byDefault = settingsOf(new URLSearchParams()).refreshSeconds;
+    const doc = readFileSync(join(ROOT, "docs", "console.md"), "utf8");
+    expect(doc).toContain(`refreshes in place (every ${Math.min(...seconds)} s to ${upTo}, default ${byDefault} s${off})`);
   });
 });

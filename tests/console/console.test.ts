@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { createApp } from "../../src/app";
+import { REFRESH_CHOICES } from "../../src/console/client/overview";
 import { recordConsumerLag } from "../../src/ingest/kafka/consumer-lag";
 import { createLogger } from "../../src/log";
 import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
@@ -242,8 +243,19 @@ describe("the live overview", () => {
     // The new outcomes reach the chart and the top users in the same refresh.
     const userRows = await page.$$eval("#top-users tbody th", (ths) => ths.map((th) => th.textContent));
     expect(userRows[0]).toBe("user-live");
-    await page.waitForTimeout(300); // let uPlot finish drawing before the picture
-    await screenshot(page, "overview", "console-overview.png");
+
+    // The picture in the docs shows the console as a visitor sees it: the default refresh, and only
+    // the choices the console offers (this page's refresh=1 adds an "Every 1 s" of its own).
+    const shown = watch(await context.newPage(), open.base);
+    await shown.goto(open.base + OVERVIEW.replace("refresh=1", "refresh=5"));
+    await waitFor("the picture's page to show the new total", async () => (await shownStats(shown)).total_outcomes === String(after.total_outcomes), {
+      timeoutMs: 10_000,
+    });
+    expect(await shown.$$eval("#refresh option", (options) => options.map((option) => option.textContent))).toEqual(REFRESH_CHOICES.map(([, label]) => label));
+    expect(await shown.$eval("#refresh", (select) => (select as HTMLSelectElement).value)).toBe("5");
+    await shown.waitForTimeout(300); // let uPlot finish drawing before the picture
+    await screenshot(shown, "overview", "console-overview.png");
+    await shown.close();
   });
 
   test("keeps its settings in the address bar", async () => {

@@ -9,18 +9,20 @@ import { messagesDue } from "../../src/demo/pacing";
 import { toBatchInput } from "../../src/ingest/ingest-step";
 
 describe("parseDemoArgs", () => {
-  test("defaults to 300 outcomes per second, in memory, no Kafka, seed 8", () => {
-    expect(parseDemoArgs([])).toEqual({ rate: DEFAULT_RATE, kafka: false, seed: DEFAULT_SEED });
+  test("defaults to 300 outcomes per second, in memory, no Kafka, seed 8, no request lines, progress every 30 s", () => {
+    expect(parseDemoArgs([])).toEqual({ rate: DEFAULT_RATE, kafka: false, seed: DEFAULT_SEED, logRequests: false, progressIntervalS: 30 });
     expect(DEFAULT_RATE).toBe(300);
   });
 
   test("reads every option in both spellings", () => {
-    expect(parseDemoArgs(["--rate", "50", "--data-dir=/tmp/x", "--port=9000", "--kafka", "--seed", "3"])).toEqual({
+    expect(parseDemoArgs(["--rate", "50", "--data-dir=/tmp/x", "--port=9000", "--kafka", "--seed", "3", "--log-requests", "--progress-interval=5"])).toEqual({
       rate: 50,
       dataDir: "/tmp/x",
       port: 9000,
       kafka: true,
       seed: 3,
+      logRequests: true,
+      progressIntervalS: 5,
     });
   });
 
@@ -30,7 +32,9 @@ describe("parseDemoArgs", () => {
     [["--port", "70000"], 'Invalid --port "70000": expected an integer from 1 to 65535.'],
     [["--data-dir"], "Missing value for --data-dir: expected a directory."],
     [["--kafka=yes"], '--kafka takes no value (got "--kafka=yes").'],
-    [["--speed", "2"], 'Unknown option "--speed": expected --rate, --data-dir, --port, --kafka, --seed.'],
+    [["--progress-interval", "0"], 'Invalid --progress-interval "0": expected seconds, an integer from 1 to 3600.'],
+    [["--log-requests=no"], '--log-requests takes no value (got "--log-requests=no").'],
+    [["--speed", "2"], 'Unknown option "--speed": expected --rate, --data-dir, --port, --kafka, --seed, --log-requests, --progress-interval.'],
   ])("refuses %j with a usage error naming the option", (args, message) => {
     expect(() => parseDemoArgs(args)).toThrow(new UsageError(message));
   });

@@ -1,7 +1,7 @@
 // /swagger and /swagger/json: every route, parameter, response body and error body, described
 // from the same TypeBox schemas that validate and render.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createTestDatabase, type TestDatabase } from "../support/db";
+import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
 import { testApp } from "../support/http";
 import { RECORD_FIELDS } from "../support/outcomes-model";
@@ -162,5 +162,28 @@ describe("/swagger/json", () => {
     expect(propertyNames(schemaOf("/readyz", "200"))).toEqual(["reason", "status"]);
     expect(propertyNames(schemaOf("/readyz", "503"))).toEqual(["reason", "status"]);
     expect(propertyNames(schemaOf("/healthz", "200"))).toEqual(["reason", "status"]);
+  });
+});
+
+describe("/swagger/json and bearer tokens", () => {
+  const TOKEN = "swagger-token-0123456789";
+
+  test("with API_TOKENS declares a bearer scheme required everywhere but the probes, so Swagger UI shows Authorize", async () => {
+    const guarded = testApp(testConfig(db.url, { API_TOKENS: TOKEN }), db.sql);
+    const { status, body, text } = await guarded.get("/swagger/json");
+    expect(status).toBe(200);
+    expect(body.components.securitySchemes).toEqual({
+      bearerAuth: { type: "http", scheme: "bearer", description: "One of API_TOKENS, sent as `Authorization: Bearer <token>`." },
+    });
+    expect(body.security).toEqual([{ bearerAuth: [] }]);
+    expect(body.paths["/healthz"].get.security).toEqual([]);
+    expect(body.paths["/readyz"].get.security).toEqual([]);
+    expect(body.paths["/api/outcomes/"].get.security).toBeUndefined();
+    expect(text).not.toContain(TOKEN);
+  });
+
+  test("without API_TOKENS says nothing of authentication: the API is open", () => {
+    expect(doc.components.securitySchemes).toBeUndefined();
+    expect(doc.security).toBeUndefined();
   });
 });

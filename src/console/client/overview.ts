@@ -26,7 +26,8 @@ const PERIODS: [string, string][] = [
   ["custom", "Custom range"],
 ];
 const PERIOD_SECONDS: Record<string, number> = { "1h": 3_600, "24h": 86_400, "7d": 604_800, "30d": 2_592_000 };
-const REFRESH_CHOICES: [string, string][] = [
+/** Seconds → label; docs/console.md describes these (tests/console/client.test.ts checks it). */
+export const REFRESH_CHOICES: [string, string][] = [
   ["0", "Off"],
   ["2", "Every 2 s"],
   ["5", "Every 5 s"],
