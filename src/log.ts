@@ -1,6 +1,7 @@
 // JSON-lines logger: one object per line with timestamp, level, message and fields.
 // Every configured secret is replaced before a line is written, whatever field carries it.
 import type { LogLevel } from "./config";
+import { escapeRegExp } from "./values/text";
 
 const RANK: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 
@@ -13,8 +14,6 @@ export interface Logger {
   error(message: string, fields?: Fields): void;
   enabled(level: LogLevel): boolean;
 }
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** A hex digit in either case: `%2f` and `%2F` are one byte to a URL decoder. */
 const hexDigit = (digit: string) => (/[a-f]/i.test(digit) ? `[${digit.toLowerCase()}${digit.toUpperCase()}]` : digit);

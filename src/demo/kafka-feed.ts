@@ -6,6 +6,7 @@ import type { Config } from "../config";
 import type { Sql } from "../db/client";
 import { createKafka } from "../ingest/kafka/client";
 import { type ConsumerHandle, startConsumer } from "../ingest/kafka/consumer";
+import { ensureTopic } from "../ingest/kafka/topic";
 import { DEFAULT_RETRY, retryDelayMs } from "../ingest/retry";
 import type { Fields, Logger } from "../log";
 import { messageValue, type OutcomeGenerator } from "../simulate/generator";
@@ -51,12 +52,8 @@ export function brokerAnswers(broker: string, timeoutMs = 1_500): Promise<boolea
  * Creates the topic when it is missing, and returns how many messages it holds: the index the
  * producer continues from, so a restarted demo does not resend the same ids as duplicates.
  */
-async function prepareTopic(admin: Admin, topic: string): Promise<number> {
-  const topics = await admin.listTopics();
-  if (!topics.includes(topic)) {
-    await admin.createTopics({ topics: [{ topic, numPartitions: DEMO_TOPIC_PARTITIONS }], waitForLeaders: true });
-    return 0;
-  }
+async function prepareTopic(admin: Admin, topic: string, log: Logger): Promise<number> {
+  if (await ensureTopic(admin, topic, { partitions: DEMO_TOPIC_PARTITIONS }, log)) return 0;
   const offsets = await admin.fetchTopicOffsets(topic);
   return offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
 }
@@ -85,7 +82,7 @@ export async function startKafkaFeed(deps: {
   await admin.connect();
   let producer: Producer | undefined;
   try {
-    let nextIndex = await prepareTopic(admin, topic);
+    let nextIndex = await prepareTopic(admin, topic, log);
     // Keyed by bid id like the upstream; the partitioner named so kafkajs does not warn about its default.
     producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();

@@ -1,14 +1,13 @@
 // Which methods a path accepts, derived from the app's own route table, so a POST or DELETE to a
 // route that only reads is a 405 naming what it accepts (RFC 9110 §15.5.6: with an Allow header),
 // not a 404 that reads as "no such path". A route added later is covered without a second list.
-// No imports: the consumer's health server uses it too, without the API's kit.
+// Nothing of the API's kit: the consumer's health server uses it too.
+import { escapeRegExp } from "../values/text";
 
 export interface RouteEntry {
   method: string;
   path: string;
 }
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * An Elysia route path as a pattern over a request's pathname: `:name` is one segment, `*` the rest,

@@ -14,7 +14,7 @@ import type { RetryPolicy } from "../retry";
 import { createLoopStats, type KafkaChunk, type LoopStats, type StopReason, startBatchLoop } from "./batch-loop";
 import { createKafka } from "./client";
 import { fetchConsumerLag, lagByPartition, lagRows, type PartitionLag, recordConsumerLag } from "./consumer-lag";
-import { describeNewTopic, ensureTopic, isUnknownTopicError, MissingTopicError } from "./topic";
+import { ensureTopic, isUnknownTopicError, MissingTopicError } from "./topic";
 
 export type { StopReason } from "./batch-loop";
 
@@ -237,9 +237,7 @@ export async function startConsumer(deps: ConsumerDeps, options: ConsumerOptions
   let loop: Awaited<ReturnType<typeof startBatchLoop>>;
   try {
     await admin.connect();
-    if (config.kafka.createTopic && (await ensureTopic(admin, topic, config.kafka.newTopic))) {
-      log.info("Kafka topic created", { topic, ...describeNewTopic(config.kafka.newTopic) });
-    }
+    if (config.kafka.createTopic) await ensureTopic(admin, topic, config.kafka.newTopic, log);
     loop = await startBatchLoop({
       kafka,
       topic,

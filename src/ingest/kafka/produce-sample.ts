@@ -7,7 +7,7 @@ import { parseOptions } from "../../cli/options";
 import type { Config } from "../../config";
 import type { Logger } from "../../log";
 import { createKafka } from "./client";
-import { describeNewTopic, ensureTopic } from "./topic";
+import { ensureTopic } from "./topic";
 
 export interface ProduceArgs {
   count: number;
@@ -98,7 +98,7 @@ export async function runProduceSample(config: Config, log: Logger, argv: string
   const admin = kafka.admin();
   await admin.connect();
   try {
-    if (await ensureTopic(admin, topic, config.kafka.newTopic)) log.info("Kafka topic created", { topic, ...describeNewTopic(config.kafka.newTopic) });
+    await ensureTopic(admin, topic, config.kafka.newTopic, log);
   } finally {
     await admin.disconnect();
   }

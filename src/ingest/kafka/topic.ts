@@ -4,6 +4,7 @@
 // it at start only with KAFKA_CREATE_TOPIC=true, and otherwise names the topic and the fix.
 import type { Admin } from "kafkajs";
 import type { NewTopicSettings } from "../../config";
+import type { Logger } from "../../log";
 
 /** kafkajs uses -1 for "the broker's default" (num.partitions, default.replication.factor). */
 const BROKER_DEFAULT = -1;
@@ -14,13 +15,15 @@ const BROKER_DEFAULT = -1;
  * topic that is there. Two callers at once are fine: kafkajs 2.2.4 answers false to the second
  * (TOPIC_ALREADY_EXISTS), whatever the topic's shape.
  */
-export async function ensureTopic(admin: Admin, topic: string, settings: NewTopicSettings): Promise<boolean> {
+export async function ensureTopic(admin: Admin, topic: string, settings: NewTopicSettings, log: Logger): Promise<boolean> {
   if ((await admin.listTopics()).includes(topic)) return false;
   try {
-    return await admin.createTopics({
+    const created = await admin.createTopics({
       topics: [{ topic, numPartitions: settings.partitions ?? BROKER_DEFAULT, replicationFactor: settings.replicationFactor ?? BROKER_DEFAULT }],
       waitForLeaders: true,
     });
+    if (created) log.info("Kafka topic created", { topic, ...describeNewTopic(settings) });
+    return created;
   } catch (error) {
     // kafkajs's own message is only "Topic creation errors"; the broker's reasons are inside.
     throw new Error(`could not create topic "${topic}" (${JSON.stringify(describeNewTopic(settings))}): ${reasonsOf(error)}`, { cause: error });

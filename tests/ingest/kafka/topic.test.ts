@@ -18,10 +18,10 @@ test("two clients ensuring one missing topic at once create it once, with no ERR
   const admins = [createKafka(config, log).admin(), createKafka(config, log).admin()];
   await Promise.all(admins.map((admin) => admin.connect()));
   try {
-    const created = await Promise.all(admins.map((admin) => ensureTopic(admin, topic, config.kafka.newTopic)));
+    const created = await Promise.all(admins.map((admin) => ensureTopic(admin, topic, config.kafka.newTopic, log)));
     expect(created.filter(Boolean)).toHaveLength(1);
     expect(await partitionCount(topic)).toBe(2);
-    expect(await ensureTopic(admins[0]!, topic, config.kafka.newTopic)).toBe(false);
+    expect(await ensureTopic(admins[0]!, topic, config.kafka.newTopic, log)).toBe(false);
     expect(lines.filter((line) => line.level === "ERROR" || line.level === "WARN")).toEqual([]);
   } finally {
     await Promise.all(admins.map((admin) => admin.disconnect()));
