@@ -6,7 +6,10 @@
 # Usage: scripts/kafka-local.sh start|stop [--force]|restart|status|ensure-jars
 # The state dir is shared by every checkout run as the same user, so it records the checkout that
 # started its broker (state/owner); `stop`, `restart` and `start` act only on a state dir this checkout
-# owns, `status` says whose it is. `stop --force` stops and deletes whatever the state dir holds.
+# owns, `status` says whose it is. Another checkout's state dir is left alone while its broker runs or
+# when its data was kept on purpose (KAFKA_KEEP_DATA=1 stop); one whose broker died without that (a
+# crash, a reboot, a session that ended) is a leftover that any checkout clears.
+# `stop --force` stops and deletes whatever the state dir holds.
 # Env:   KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_LOCAL_CACHE (~/.cache/helios-kafka),
 #        KAFKA_LOCAL_STATE (/tmp/helios-kafka-$UID), KAFKA_START_TIMEOUT (180 s),
 #        KAFKA_VERSION (default: kafka.version in scripts/kafka/pom.xml),
@@ -28,6 +31,7 @@ TIMEOUT="${KAFKA_START_TIMEOUT:-180}" # ~10 s when idle; a 2-core box busy with 
 PIDFILE="$STATE/kafka.pid"
 LOG="$STATE/broker.log"
 OWNER="$STATE/owner" # the checkout (ROOT) whose script started the broker of this state dir
+KEPT="$STATE/kept"   # present when a stop kept the data on purpose (KAFKA_KEEP_DATA=1) for a later start
 FORCE=0
 
 say() { echo "kafka-local: $*"; }
@@ -59,7 +63,9 @@ kafka_java() { java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$LIBS/*" "$@";
 # Who started the broker of the state dir: its checkout path, or nothing (no state, or a state written
 # before owners were recorded).
 state_owner() { cat "$OWNER" 2>/dev/null || true; }
-state_is_ours() { ((FORCE)) || [[ "$(state_owner)" == "$ROOT" ]]; }
+# No broker runs from it and nobody kept its data for a restart: whoever made it is gone.
+state_is_leftover() { [[ -d "$STATE" ]] && ! broker_pid >/dev/null && [[ ! -f "$KEPT" ]]; }
+state_is_ours() { ((FORCE)) || [[ "$(state_owner)" == "$ROOT" ]] || state_is_leftover; }
 # The port the state dir's broker listens on (it may differ from this invocation's KAFKA_PORT).
 state_port() { sed -n 's/^advertised.listeners=PLAINTEXT:.*:\([0-9]*\)$/\1/p' "$STATE/server.properties" 2>/dev/null || true; }
 not_ours() {
@@ -159,6 +165,11 @@ start() {
   fi
   local t0 pid reuse=0
   t0="$(now_ms)"
+  if state_is_leftover && [[ "$(state_owner)" != "$ROOT" ]]; then
+    local owner
+    owner="$(state_owner)"
+    say "clearing $STATE: its broker (started from ${owner:-a checkout not recorded}) no longer runs and its data was not kept"
+  fi
   # A log dir that StorageTool formatted has meta.properties; keep it only when asked to.
   [[ "$KEEP_DATA" == 1 && -f "$STATE/data/meta.properties" ]] && reuse=1
   if ((reuse)); then
@@ -168,6 +179,7 @@ start() {
   fi
   write_config
   echo "$ROOT" >"$OWNER"
+  rm -f "$KEPT"
   printf 'request.timeout.ms=3000\ndefault.api.timeout.ms=5000\n' >"$STATE/admin.properties"
   if ((reuse)); then
     say "reusing the log dir $STATE/data (KAFKA_KEEP_DATA=1): topics and offsets kept"
@@ -223,6 +235,7 @@ stop_locked() {
   fi
   if [[ "$KEEP_DATA" == 1 ]]; then
     rm -f "$PIDFILE"
+    [[ -d "$STATE" ]] && touch "$KEPT"
     say "kept $STATE (KAFKA_KEEP_DATA=1): start with KAFKA_KEEP_DATA=1 resumes it"
   elif [[ -n "$STATE" && "$STATE" != "/" ]]; then
     rm -rf "$STATE"
@@ -237,6 +250,9 @@ status() {
     say "not this checkout's: $(not_ours) (pid $pid, 127.0.0.1:$(state_port)); \`stop\` leaves it alone"
   elif port_open "$PORT"; then
     say "127.0.0.1:$PORT answers, but not a broker started by this script"
+  elif state_is_leftover; then
+    say "not running; $STATE is left over from a broker that no longer runs (\`start\` or \`stop\` clears it)"
+    return 1
   else
     say "not running"
     return 1

@@ -10,7 +10,9 @@
 # Port PG_LOCAL_PORT (default 55432), data PG_LOCAL_DIR (default /tmp/helios-pg-$port); trust auth, user postgres.
 # The default data dir is shared by every checkout run as the same user, so it records the checkout
 # that made it: start, halt, restart and stop touch only this checkout's (another's running server is
-# used as it is); `--force` acts on whatever is there.
+# used as it is, another's halted one left alone); `--force` acts on whatever is there. A data dir
+# whose server stopped without a halt (a crash, a reboot, a session that ended) is a leftover: the
+# next start from any checkout takes it over.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -18,6 +20,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 port="${PG_LOCAL_PORT:-55432}"
 dir="${PG_LOCAL_DIR:-/tmp/helios-pg-$port}"
 owner_file="$dir/helios-owner" # the checkout whose script made this data dir
+kept_file="$dir/helios-halted" # present while halted on purpose, for a later start or restart
 force=0
 
 find_bin() {
@@ -33,7 +36,8 @@ as_owner() {
 pg_ctl=$(find_bin pg_ctl)
 
 owner() { cat "$owner_file" 2>/dev/null || true; }
-ours() { [ "$force" = 1 ] || [ ! -f "$dir/PG_VERSION" ] || [ "$(owner)" = "$root" ]; }
+leftover() { [ -f "$dir/PG_VERSION" ] && [ ! -f "$kept_file" ] && ! running; }
+ours() { [ "$force" = 1 ] || [ ! -f "$dir/PG_VERSION" ] || [ "$(owner)" = "$root" ] || leftover; }
 not_ours() {
   local who
   who="$(owner)"
@@ -59,12 +63,18 @@ start() {
     return
   fi
   mine_or_refuse start
+  if leftover && [ "$(owner)" != "$root" ]; then
+    local who
+    who="$(owner)"
+    echo "pg-local: taking over $dir: its server (started from ${who:-a checkout not recorded}) no longer runs and was not halted"
+  fi
   if [ ! -f "$dir/PG_VERSION" ]; then
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     as_owner "$initdb" -D "$dir" -U postgres -A trust >/dev/null
-    echo "$root" >"$owner_file"
   fi
+  echo "$root" >"$owner_file"
+  rm -f "$kept_file"
   as_owner "$pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
     -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
   echo "pg-local: PostgreSQL on 127.0.0.1:$port (data $dir); stop with: scripts/pg-local.sh stop"
@@ -73,6 +83,7 @@ start() {
 halt() {
   if running; then
     as_owner "$pg_ctl" -D "$dir" -m fast -w -t 60 stop >/dev/null
+    touch "$kept_file"
     echo "pg-local: halted 127.0.0.1:$port (data kept in $dir)"
   else
     echo "pg-local: not running on 127.0.0.1:$port"

@@ -47,9 +47,11 @@ export class IdRanges {
     if (holding.length === 0 || holding.some((r) => r.upper === null)) return null;
     const lowers = holding.map((r) => r.lower);
     const pgIso = (text: string) => text.replace(" ", "T").replace(/\+00$/, "+00:00");
+    // Bounds are PostgreSQL's UTC text of one shape, so their text order is their time order.
+    const inOrder = (texts: string[]) => texts.toSorted();
     return {
-      from: lowers.includes(null) ? undefined : pgIso(lowers.reduce((a, b) => (a! < b! ? a : b))!),
-      to: pgIso(holding.map((r) => r.upper!).reduce((a, b) => (a > b ? a : b))),
+      from: lowers.includes(null) ? undefined : pgIso(inOrder(lowers as string[])[0]!),
+      to: pgIso(inOrder(holding.map((r) => r.upper!)).at(-1)!),
     };
   }
 }

@@ -3,7 +3,7 @@
 // `stop --force` on whatever is there, and no lock file stays behind. Its own ports and state dir:
 // the broker every other test shares is never touched.
 import { afterAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../support/ports";
@@ -102,4 +102,51 @@ test("refuses an unknown argument with exit 2 and the usage", async () => {
   expect(result.code).toBe(2);
   expect(result.out).toContain("usage:");
   expect(result.out).toContain("start|stop [--force]|restart|status|ensure-jars");
+});
+
+test("a state dir whose broker died without keeping its data (a crash, a session that ended) is cleared by the next start, from any checkout", async () => {
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const state = join(tmpdir(), `helios-kafka-leftover-${process.pid}-${port}`);
+  const leftoverEnv = {
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    KAFKA_LOCAL_STATE: state,
+    KAFKA_START_TIMEOUT: process.env.KAFKA_START_TIMEOUT ?? "150",
+  };
+  // What a broker started by an older script leaves when its machine stops: a formatted log dir, a pid
+  // file naming a process that is gone, and no owner recorded.
+  mkdirSync(join(state, "data"), { recursive: true });
+  writeFileSync(join(state, "data/meta.properties"), "version=1\n");
+  writeFileSync(join(state, "kafka.pid"), "2147483646\n");
+  try {
+    const status = await run(SCRIPT, ["status"], leftoverEnv);
+    expect(status.code).toBe(1);
+    expect(status.out).toContain(`not running; ${state} is left over from a broker that no longer runs`);
+
+    const started = await run(SCRIPT, ["start"], leftoverEnv);
+    expect(started.out).toContain(`clearing ${state}: its broker (started from a checkout not recorded) no longer runs`);
+    expect(started.out).toMatch(/Kafka .* up on 127\.0\.0\.1:\d+/);
+    expect(started.code).toBe(0);
+    expect(await answers(port)).toBe(true);
+    expect((await run(SCRIPT, ["status"], leftoverEnv)).out).toContain("started from this checkout");
+  } finally {
+    await run(SCRIPT, ["stop", "--force"], leftoverEnv);
+  }
+  expect(existsSync(state)).toBe(false);
+}, 240_000);
+
+test("a broker stopped with its data kept stays another checkout's until it is started again", async () => {
+  const state = join(tmpdir(), `helios-kafka-kept-${process.pid}`);
+  mkdirSync(join(state, "data"), { recursive: true });
+  writeFileSync(join(state, "data/meta.properties"), "version=1\n");
+  writeFileSync(join(state, "owner"), `${other}\n`);
+  writeFileSync(join(state, "kept"), "");
+  try {
+    const stop = await run(SCRIPT, ["stop"], { KAFKA_LOCAL_STATE: state, KAFKA_PORT: String(await freePort()) });
+    expect(stop.code).toBe(1);
+    expect(stop.out).toContain(`${state} belongs to a broker started from ${other}`);
+    expect(existsSync(join(state, "data/meta.properties"))).toBe(true);
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
 });

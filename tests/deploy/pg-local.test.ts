@@ -3,7 +3,7 @@
 // checkout), uses another's running server as it is, and `--force` acts on whatever is there. Its own
 // port and data dir: the shared PostgreSQL is never touched.
 import { afterAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../support/ports";
@@ -71,5 +71,37 @@ test("a cluster this checkout made is started, halted, started again and stopped
     expect(existsSync(own.PG_LOCAL_DIR)).toBe(false);
   } finally {
     run(SCRIPT, ["stop", "--force"], own);
+  }
+}, 120_000);
+
+test("a cluster whose server died without a halt is taken over by the next start from any checkout; a halted one is not", async () => {
+  const port = await freePort();
+  const left = { PG_LOCAL_PORT: String(port), PG_LOCAL_DIR: join(tmpdir(), `helios-pg-leftover-${process.pid}-${port}`) };
+  const dir = left.PG_LOCAL_DIR;
+  const running = () => run(SCRIPT, ["status"], left).code === 0;
+  try {
+    expect(run(OTHER_SCRIPT, ["start"], left).code).toBe(0);
+    // Halted on purpose: still the other checkout's.
+    expect(run(OTHER_SCRIPT, ["halt"], left).code).toBe(0);
+    const refused = run(SCRIPT, ["start"], left);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain(`${dir} belongs to a server started from ${other}, not from this checkout`);
+    expect(running()).toBe(false);
+
+    // Started again and then killed, as the end of a session kills it: a leftover.
+    expect(run(OTHER_SCRIPT, ["start"], left).code).toBe(0);
+    const postmaster = Number(readFileSync(join(dir, "postmaster.pid"), "utf8").split("\n")[0]);
+    process.kill(postmaster, "SIGKILL");
+    for (let i = 0; i < 100 && running(); i++) await Bun.sleep(100);
+    expect(running()).toBe(false);
+
+    const taken = run(SCRIPT, ["start"], left);
+    expect(taken.out).toContain(`pg-local: taking over ${dir}: its server (started from ${other}) no longer runs and was not halted`);
+    expect(taken.out).toContain(`pg-local: PostgreSQL on 127.0.0.1:${port}`);
+    expect(taken.code).toBe(0);
+    expect(readFileSync(join(dir, "helios-owner"), "utf8").trim()).toBe(realpathSync(ROOT));
+    expect(run(SCRIPT, ["stop"], left)).toMatchObject({ code: 0, out: expect.stringContaining("pg-local: stopped") });
+  } finally {
+    run(SCRIPT, ["stop", "--force"], left);
   }
 }, 120_000);
