@@ -3,9 +3,9 @@ import type { Sql } from "../db/client";
 import { epochMs, parseIsoTimestamp } from "../values/timestamps";
 import type { OutcomeInsert } from "./outcome.mapping";
 import { type Filters, whereClause } from "./outcomes.filters";
-import type { IdRanges } from "./outcomes.id-ranges";
 import { type Cursor, keysetCondition, type OrderKey, orderByClause } from "./outcomes.paging";
-import { cursorWindow, hasWindow, pageWindow } from "./outcomes.window";
+import type { PartitionRanges } from "./outcomes.partition-ranges";
+import { cursorWindow, hasWindow, pageWindow, prefixWindows } from "./outcomes.window";
 
 /**
  * A stored outcome as selected: the inserted columns (numerics and timestamps as PostgreSQL's
@@ -45,12 +45,36 @@ const oneSnapshot = <T>(sql: Sql, work: (tx: Sql) => Promise<T>) =>
   sql.begin("isolation level repeatable read read only", (tx) => work(tx as unknown as Sql)) as Promise<T>;
 
 /**
+ * The first of `tries` that comes back with `wanted` rows, else `last`: each try is a prefix of the
+ * traversal (outcomes.window.ts), so a full one is what `last` would have answered. Each is one
+ * statement, so the page is one snapshot whichever answers.
+ */
+async function firstFull(tries: Filters[], last: Filters, wanted: number, read: (window: Filters) => Promise<OutcomeRow[]>): Promise<OutcomeRow[]> {
+  for (const window of tries) {
+    const rows = await read(window);
+    if (rows.length >= wanted) return rows;
+  }
+  return read(last);
+}
+
+/**
  * One page by OFFSET. Ordered by auction time with filters a rollup carries, the page is read in
  * the window the rollups place it in (outcomes.window.ts): the same cost at any depth, and only
- * the partitions of the window. Otherwise OFFSET over every partition.
+ * the partitions of the window. Ordered by auction time with other filters and `ranges` given, in
+ * the newest (or oldest) partitions that hold it. Otherwise OFFSET over every partition.
  */
-export async function listOutcomesPage(sql: Sql, filters: Filters, keys: OrderKey[], limit: number, offset: number): Promise<OutcomeRow[]> {
-  if (!hasWindow(filters, keys)) return offsetPage(sql, filters, keys, limit, offset);
+export async function listOutcomesPage(
+  sql: Sql,
+  filters: Filters,
+  keys: OrderKey[],
+  limit: number,
+  offset: number,
+  ranges?: PartitionRanges,
+): Promise<OutcomeRow[]> {
+  if (!hasWindow(filters, keys)) {
+    const { tries, last } = prefixWindows(filters, keys, ranges ? await ranges.storedPeriods() : []);
+    return firstFull(tries, last, limit, (window) => offsetPage(sql, window, keys, limit, offset));
+  }
   return oneSnapshot(sql, async (tx) => {
     const window = (await pageWindow(tx, filters, keys, offset, limit))!;
     return offsetPage(tx, window.filters, keys, limit, offset - window.skip);
@@ -58,7 +82,14 @@ export async function listOutcomesPage(sql: Sql, filters: Filters, keys: OrderKe
 }
 
 /** One page after (or before) a keyset cursor; rows come back in the requested order. */
-export async function listOutcomesAfter(sql: Sql, filters: Filters, keys: OrderKey[], cursor: Cursor | null, limit: number): Promise<OutcomeRow[]> {
+export async function listOutcomesAfter(
+  sql: Sql,
+  filters: Filters,
+  keys: OrderKey[],
+  cursor: Cursor | null,
+  limit: number,
+  ranges?: PartitionRanges,
+): Promise<OutcomeRow[]> {
   const reverse = cursor !== null && !cursor.forward;
   const read = async (tx: Sql, window: Filters) => {
     const rows = await tx<OutcomeRow[]>`
@@ -67,18 +98,26 @@ export async function listOutcomesAfter(sql: Sql, filters: Filters, keys: OrderK
       ${orderByClause(tx, keys, reverse)} limit ${limit}`;
     return reverse ? rows.reverse() : rows;
   };
-  if (!hasWindow(filters, keys)) return read(sql, filters);
+  const cursorTimestamp = () => parseIsoTimestamp(cursor!.values[0]!)!;
+  if (!hasWindow(filters, keys)) {
+    const at = cursor && timeOrderedCursor(keys) ? { timestamp: cursorTimestamp(), reverse } : undefined;
+    const { tries, last } = prefixWindows(filters, keys, ranges ? await ranges.storedPeriods() : [], at);
+    return firstFull(tries, last, limit, (window) => read(sql, window));
+  }
   return oneSnapshot(sql, async (tx) => {
     if (cursor === null) return read(tx, (await pageWindow(tx, filters, keys, 0, limit))!.filters);
-    return read(tx, (await cursorWindow(tx, filters, keys, parseIsoTimestamp(cursor.values[0]!)!, reverse, limit))!);
+    return read(tx, (await cursorWindow(tx, filters, keys, cursorTimestamp(), reverse, limit))!);
   });
 }
+
+/** Whether a cursor's first value is an auction time (its ordering starts with timestamp). */
+const timeOrderedCursor = (keys: readonly OrderKey[]) => keys[0]?.field === "timestamp";
 
 /**
  * One outcome by id. With `ranges`, first in the period of the partitions whose ids span it
  * (one or two partitions read instead of all); not there, in every partition.
  */
-export async function findOutcome(sql: Sql, id: string, filters: Filters, ranges?: IdRanges): Promise<OutcomeRow | undefined> {
+export async function findOutcome(sql: Sql, id: string, filters: Filters, ranges?: PartitionRanges): Promise<OutcomeRow | undefined> {
   const find = async (where: Filters) => {
     const [row] = await sql<OutcomeRow[]>`
       select ${recordColumns(sql)}, raw_data from auction_outcomes

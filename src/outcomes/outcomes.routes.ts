@@ -12,8 +12,8 @@ import { epochMs, parseIsoTimestamp } from "../values/timestamps";
 import { AggregateCache } from "./aggregate-cache";
 import { countOutcomes, dailyStats, outcomeStats, timeSeries, topBy } from "./outcomes.aggregates";
 import { type Filters, parseFilters } from "./outcomes.filters";
-import { IdRanges } from "./outcomes.id-ranges";
 import { decodeCursor, encodeCursor, type OrderKey, orderingText, parseOrdering } from "./outcomes.paging";
+import { PartitionRanges } from "./outcomes.partition-ranges";
 import { renderDailyStat, renderOutcome, renderOutcomeDetail, renderStats, renderTopEntry } from "./outcomes.render";
 import { findOutcome, listOutcomesAfter, listOutcomesPage, type OutcomeRow } from "./outcomes.repository";
 import {
@@ -36,20 +36,34 @@ const errorResponses = { 400: invalidParameterResponse, 404: notFoundResponse() 
 /** The exact number of outcomes matching `filters` (the list envelope's `count`). */
 type Counter = (filters: Filters) => Promise<number>;
 
-async function listPage(sql: Sql, count: Counter, request: Request, query: ListQuery, filters: Filters): Promise<OutcomePage> {
+/** What every list page reads besides its rows: the count, and which partitions hold what. */
+interface ListReads {
+  count: Counter;
+  ranges: PartitionRanges;
+}
+
+async function listPage(sql: Sql, { count, ranges }: ListReads, request: Request, query: ListQuery, filters: Filters): Promise<OutcomePage> {
   const keys = parseOrdering(query.ordering);
   const at = pagePosition(query);
   const url = absoluteUrl(request);
-  if (query.cursor !== undefined) return cursorPage(sql, count, url, filters, keys, query.cursor, at.pageSize);
+  if (query.cursor !== undefined) return cursorPage(sql, { count, ranges }, url, filters, keys, query.cursor, at.pageSize);
   await refuseDeepOffset(at, () => count(filters), "a smaller page, or keyset pagination with cursor=");
-  const [total, rows] = await Promise.all([count(filters), listOutcomesPage(sql, filters, keys, at.pageSize, at.offset)]);
+  const [total, rows] = await Promise.all([count(filters), listOutcomesPage(sql, filters, keys, at.pageSize, at.offset, ranges)]);
   return numberedPage(url, at, total, rows.map(renderOutcome));
 }
 
-async function cursorPage(sql: Sql, count: Counter, url: URL, filters: Filters, keys: OrderKey[], text: string, pageSize: number): Promise<OutcomePage> {
+async function cursorPage(
+  sql: Sql,
+  { count, ranges }: ListReads,
+  url: URL,
+  filters: Filters,
+  keys: OrderKey[],
+  text: string,
+  pageSize: number,
+): Promise<OutcomePage> {
   const cursor = text === "" ? null : decodeCursor(text, keys);
   // One extra row tells whether there is more in the direction of travel.
-  const [total, fetched] = await Promise.all([count(filters), listOutcomesAfter(sql, filters, keys, cursor, pageSize + 1)]);
+  const [total, fetched] = await Promise.all([count(filters), listOutcomesAfter(sql, filters, keys, cursor, pageSize + 1, ranges)]);
   const backwards = cursor !== null && !cursor.forward;
   const more = fetched.length > pageSize;
   const rows = more ? (backwards ? fetched.slice(1) : fetched.slice(0, pageSize)) : fetched;
@@ -73,9 +87,10 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
   const cached = <T>(kind: string, args: unknown[], compute: () => Promise<T>) => cache.answer(`${kind} ${JSON.stringify(args)}`, compute);
   // After retention dropped partitions, the rollups still count their outcomes: the list's count
   // is the outcomes it can page through, so it starts where individual outcomes start.
-  const idRanges = new IdRanges(sql);
+  const partitionRanges = new PartitionRanges(sql);
   const availableFrom = () => cached("available-from", [], () => outcomesAvailableFrom(sql));
   const count: Counter = (filters) => cached("count", [filters], async () => countOutcomes(sql, fromAvailable(filters, await availableFrom())));
+  const reads: ListReads = { count, ranges: partitionRanges };
   const listDoc = (summary: string) => ({
     summary,
     parameters: openApiQueryParameters(OutcomeListQuery),
@@ -92,7 +107,7 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
       "/api/outcomes/",
       async ({ request }) => {
         const query = validateQuery(OutcomeListQuery, new URL(request.url).searchParams);
-        return listPage(sql, count, request, query, parseFilters(query));
+        return listPage(sql, reads, request, query, parseFilters(query));
       },
       { detail: { tags: ["outcomes"], ...listDoc("List auction outcomes (also the legacy health probe)") } },
     )
@@ -100,7 +115,7 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
       "/api/outcomes/winners/",
       async ({ request }) => {
         const query = validateQuery(OutcomeListQuery, new URL(request.url).searchParams);
-        return listPage(sql, count, request, query, winnersOf(parseFilters(query)));
+        return listPage(sql, reads, request, query, winnersOf(parseFilters(query)));
       },
       { detail: { tags: ["outcomes"], ...listDoc("List won auctions") } },
     )
@@ -175,7 +190,7 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
         const filters = parseFilters(query);
         // Django's router matched any segment and answered 404 when it was not an id.
         if (!/^[1-9]\d{0,17}$/.test(params.id)) throw notFound();
-        const row = await findOutcome(sql, params.id, filters, idRanges);
+        const row = await findOutcome(sql, params.id, filters, partitionRanges);
         if (!row) throw notFound();
         return renderOutcomeDetail(row);
       },

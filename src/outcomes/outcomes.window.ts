@@ -7,8 +7,13 @@
 // page=N: walk the buckets from the end the order starts at, summing their counts, until the
 // positions [offset, offset + limit) are covered: the page is in those buckets, after `skip` rows
 // before them. A keyset cursor: walk away from the cursor's bucket until the buckets beyond it
-// hold more than a page. Filters no rollup carries (user_id, prices, search) and orderings that
-// do not start with timestamp get no window: those queries read every partition.
+// hold more than a page. Orderings that do not start with timestamp get no window: those queries
+// read every partition.
+//
+// Filters no rollup carries (user_id, prices, search) leave the counts unknown, but a window that
+// starts where the traversal starts still holds a prefix of it: if the newest (ascending: oldest)
+// stored partitions hold a whole page, that page is the page. Such windows grow over the stored
+// periods, 1, 4, 16 … partitions, until one comes back full; the last try reads every partition.
 import type { Sql } from "../db/client";
 import { epochMs, pgInstant } from "../values/timestamps";
 import { bucketCounts, countOutcomes } from "./outcomes.aggregates";
@@ -31,6 +36,15 @@ export interface PageWindow {
 }
 
 type Order = "desc" | "asc";
+
+/** A stored partition's period of auction time, epoch ms [from, to). */
+export interface StoredPeriod {
+  from: number;
+  to: number;
+}
+
+/** Partitions added to a prefix window each try, as a factor: few tries, little read twice. */
+const PREFIX_GROWTH = 4;
 
 /** Buckets read per round trip while walking; doubled each time (a deep page needs a few). */
 const FIRST_CHUNK = 48;
@@ -142,4 +156,33 @@ export async function cursorWindow(
     if (found >= limit) return order === "desc" ? narrowed(filters, span.from, near) : narrowed(filters, near, span.to);
   }
   return order === "desc" ? narrowed(filters, undefined, near) : narrowed(filters, near, undefined);
+}
+
+/**
+ * The windows to try, narrowest first, for a timestamp-ordered traversal no rollup window serves:
+ * each reads the first 1, 4, 16 … of the stored periods the traversal meets (from the cursor at
+ * `nearMs` when given, as for cursorWindow), and a try that returns a whole page is the answer.
+ * The caller's last try is `last`: every partition beyond the cursor. Empty when there is no order
+ * to follow or nothing to narrow.
+ */
+export function prefixWindows(
+  filters: Filters,
+  keys: readonly OrderKey[],
+  periods: readonly StoredPeriod[],
+  cursor?: { timestamp: string; reverse: boolean },
+): { tries: Filters[]; last: Filters } {
+  const order = timeOrder(keys, cursor?.reverse);
+  if (order === null || filters.matchNothing === true) return { tries: [], last: filters };
+  const at = cursor ? epochMs(cursor.timestamp).ms : undefined;
+  // Rows at the cursor's own instant may still follow it (ties broken by id): the window keeps it.
+  const near = at === undefined ? filters : order === "desc" ? narrowed(filters, undefined, at + 1) : narrowed(filters, at, undefined);
+  const lo = near.from === undefined ? Number.NEGATIVE_INFINITY : epochMs(near.from).ms;
+  const hi = near.to === undefined ? Number.POSITIVE_INFINITY : epochMs(near.to).ms;
+  const met = periods.filter((p) => p.to > lo && p.from < hi).toSorted((a, b) => (order === "desc" ? b.from - a.from : a.from - b.from));
+  const tries: Filters[] = [];
+  for (let k = 1; k < met.length; k *= PREFIX_GROWTH) {
+    const edge = met[k - 1]!;
+    tries.push(order === "desc" ? narrowed(near, edge.from, undefined) : narrowed(near, undefined, edge.to));
+  }
+  return { tries, last: near };
 }

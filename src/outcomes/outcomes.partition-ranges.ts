@@ -1,8 +1,12 @@
-// Which partitions can hold an id: a lookup by id (the detail endpoint) names the period to read
-// instead of probing every partition's primary key. The ranges are read from the partitions
-// (helios_partition_id_ranges) and kept a while; a lookup that finds nothing in the candidates
-// reads every partition, so a stale range costs time, never a wrong answer.
+// What each partition holds: its period of auction time and its ids. A lookup by id (the detail
+// endpoint) names the period to read instead of probing every partition's primary key; a page with
+// no rollup window grows its window over the stored periods (outcomes.window.ts). The ranges are
+// read from the partitions (helios_partition_id_ranges) and kept a while; a lookup that finds
+// nothing in the candidates reads every partition, and a window only ever narrows a query that is
+// read again wider when it comes back short, so stale ranges cost time, never a wrong answer.
 import type { Sql } from "../db/client";
+import { epochMs } from "../values/timestamps";
+import type { StoredPeriod } from "./outcomes.window";
 
 interface IdRange {
   lower: string | null;
@@ -17,7 +21,7 @@ export type IdPeriod = { from?: string; to?: string } | null;
 /** How long ranges are kept: long enough to spare the probes, short enough that new ids are soon in range. */
 const MAX_AGE_MS = 10_000;
 
-export class IdRanges {
+export class PartitionRanges {
   private ranges: { at: number; list: Promise<IdRange[]> } | undefined;
 
   constructor(private readonly sql: Sql) {}
@@ -40,13 +44,18 @@ export class IdRanges {
     this.ranges = undefined;
   }
 
+  /** The periods of the partitions that hold outcomes (the default partition has none: its rows may be of any time). */
+  async storedPeriods(): Promise<StoredPeriod[]> {
+    const ms = (text: string) => epochMs(pgIso(text)).ms;
+    return (await this.current()).filter((r) => r.lower !== null && r.upper !== null).map((r) => ({ from: ms(r.lower!), to: ms(r.upper!) }));
+  }
+
   /** The hull of the periods of the partitions whose ids span `id`; null when none does or one is the default partition. */
   async periodOf(id: string): Promise<IdPeriod> {
     const wanted = BigInt(id);
     const holding = (await this.current()).filter((r) => r.minId <= wanted && wanted <= r.maxId);
     if (holding.length === 0 || holding.some((r) => r.upper === null)) return null;
     const lowers = holding.map((r) => r.lower);
-    const pgIso = (text: string) => text.replace(" ", "T").replace(/\+00$/, "+00:00");
     // Bounds are PostgreSQL's UTC text of one shape, so their text order is their time order.
     const inOrder = (texts: string[]) => texts.toSorted();
     return {
@@ -55,3 +64,6 @@ export class IdRanges {
     };
   }
 }
+
+/** PostgreSQL's UTC text of a timestamptz as ISO 8601. */
+const pgIso = (text: string) => text.replace(" ", "T").replace(/\+00$/, "+00:00");
