@@ -45,23 +45,30 @@ const oneSnapshot = <T>(sql: Sql, work: (tx: Sql) => Promise<T>) =>
   sql.begin("isolation level repeatable read read only", (tx) => work(tx as unknown as Sql)) as Promise<T>;
 
 /**
- * The first of `tries` that comes back with `wanted` rows, else `last`: each try is a prefix of the
- * traversal (outcomes.window.ts), so a full one is what `last` would have answered. Each is one
- * statement, so the page is one snapshot whichever answers.
+ * The rows of the first of `tries` that comes back with `wanted` rows, or null. Each try is a
+ * prefix of the traversal (outcomes.window.ts), so a full one is what reading it all would have
+ * answered; each is one statement, so the page is one snapshot whichever answers.
  */
-async function firstFull(tries: Filters[], last: Filters, wanted: number, read: (window: Filters) => Promise<OutcomeRow[]>): Promise<OutcomeRow[]> {
+async function firstFull(tries: Filters[], wanted: number, read: (window: Filters) => Promise<OutcomeRow[]>): Promise<OutcomeRow[] | null> {
   for (const window of tries) {
     const rows = await read(window);
     if (rows.length >= wanted) return rows;
   }
-  return read(last);
+  return null;
 }
 
 /**
- * One page by OFFSET. Ordered by auction time with filters a rollup carries, the page is read in
- * the window the rollups place it in (outcomes.window.ts): the same cost at any depth, and only
- * the partitions of the window. Ordered by auction time with other filters and `ranges` given, in
- * the newest (or oldest) partitions that hold it. Otherwise OFFSET over every partition.
+ * Rows a page may lie past and still be tried in the newest partition alone before the rollups
+ * are asked: that try reads offset + limit index entries of one partition in one statement, the
+ * rollup window a snapshot of three.
+ */
+const SHALLOW_ROWS = 1_000;
+
+/**
+ * One page by OFFSET, ordered by auction time, in the first place that holds it: a shallow page in
+ * the newest (ascending: oldest) stored partition; else, with filters a rollup carries, in the
+ * window the rollups place it in (outcomes.window.ts), the same cost at any depth; else in the
+ * prefix windows over the stored partitions. Other orderings: OFFSET over every partition.
  */
 export async function listOutcomesPage(
   sql: Sql,
@@ -71,17 +78,24 @@ export async function listOutcomesPage(
   offset: number,
   ranges?: PartitionRanges,
 ): Promise<OutcomeRow[]> {
-  if (!hasWindow(filters, keys)) {
-    const { tries, last } = prefixWindows(filters, keys, ranges ? await ranges.storedPeriods() : []);
-    return firstFull(tries, last, limit, (window) => offsetPage(sql, window, keys, limit, offset));
-  }
-  return oneSnapshot(sql, async (tx) => {
-    const window = (await pageWindow(tx, filters, keys, offset, limit))!;
-    return offsetPage(tx, window.filters, keys, limit, offset - window.skip);
-  });
+  const read = (window: Filters) => offsetPage(sql, window, keys, limit, offset);
+  const { tries, last } = prefixWindows(filters, keys, ranges ? await ranges.storedPeriods() : []);
+  if (!hasWindow(filters, keys)) return (await firstFull(tries, limit, read)) ?? read(last);
+  const shallow = offset + limit <= SHALLOW_ROWS ? await firstFull(tries.slice(0, 1), limit, read) : null;
+  return (
+    shallow ??
+    oneSnapshot(sql, async (tx) => {
+      const window = (await pageWindow(tx, filters, keys, offset, limit))!;
+      return offsetPage(tx, window.filters, keys, limit, offset - window.skip);
+    })
+  );
 }
 
-/** One page after (or before) a keyset cursor; rows come back in the requested order. */
+/**
+ * One page after (or before) a keyset cursor; rows come back in the requested order. Ordered by
+ * auction time, first in the partition the cursor is in (or the newest / oldest one); then in the
+ * rollups' window, or the prefix windows where no rollup serves the filters.
+ */
 export async function listOutcomesAfter(
   sql: Sql,
   filters: Filters,
@@ -99,15 +113,17 @@ export async function listOutcomesAfter(
     return reverse ? rows.reverse() : rows;
   };
   const cursorTimestamp = () => parseIsoTimestamp(cursor!.values[0]!)!;
-  if (!hasWindow(filters, keys)) {
-    const at = cursor && timeOrderedCursor(keys) ? { timestamp: cursorTimestamp(), reverse } : undefined;
-    const { tries, last } = prefixWindows(filters, keys, ranges ? await ranges.storedPeriods() : [], at);
-    return firstFull(tries, last, limit, (window) => read(sql, window));
-  }
-  return oneSnapshot(sql, async (tx) => {
-    if (cursor === null) return read(tx, (await pageWindow(tx, filters, keys, 0, limit))!.filters);
-    return read(tx, (await cursorWindow(tx, filters, keys, cursorTimestamp(), reverse, limit))!);
-  });
+  const at = cursor && timeOrderedCursor(keys) ? { timestamp: cursorTimestamp(), reverse } : undefined;
+  const { tries, last } = prefixWindows(filters, keys, ranges ? await ranges.storedPeriods() : [], at);
+  if (!hasWindow(filters, keys)) return (await firstFull(tries, limit, (window) => read(sql, window))) ?? read(sql, last);
+  const near = await firstFull(tries.slice(0, 1), limit, (window) => read(sql, window));
+  return (
+    near ??
+    oneSnapshot(sql, async (tx) => {
+      if (cursor === null) return read(tx, (await pageWindow(tx, filters, keys, 0, limit))!.filters);
+      return read(tx, (await cursorWindow(tx, filters, keys, cursorTimestamp(), reverse, limit))!);
+    })
+  );
 }
 
 /** Whether a cursor's first value is an auction time (its ordering starts with timestamp). */

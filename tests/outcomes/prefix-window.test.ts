@@ -85,7 +85,11 @@ beforeAll(async () => {
     const day = i % 10;
     const user = day === 0 && i % 3 === 0 ? "u-old" : (day === 0 || day === 9) && i % 7 === 0 ? "u-ends" : i % 20 === 0 ? "u-sparse" : "u-dense";
     const at = day === 6 && i % 4 === 0 ? iso(START + 6 * DAY + 7_200_000) : iso(START + day * DAY + (i % 97) * 600_000 + (i % 11));
-    return outcomeAt(`p-${i}`, at.replace("Z", `${String(i % 1000).padStart(3, "0")}Z`), { user_id: user, win_price: `${(i % 50) / 10}`, bid_price: `${(i % 50) / 10 + 0.5}` });
+    return outcomeAt(`p-${i}`, at.replace("Z", `${String(i % 1000).padStart(3, "0")}Z`), {
+      user_id: user,
+      win_price: `${(i % 50) / 10}`,
+      bid_price: `${(i % 50) / 10 + 0.5}`,
+    });
   });
   for (let i = 0; i < messages.length; i += 500) await writeBatch(db.sql, batchOf(messages.slice(i, i + 500), { firstOffset: i }));
   rows = (
@@ -114,7 +118,11 @@ const CASES: [string, string, (row: Row) => boolean][] = [
   ["a user only in the oldest partition", "user_id=u-old", (r) => r.user === "u-old"],
   ["a user in the oldest and newest partitions", "user_id=u-ends", (r) => r.user === "u-ends"],
   ["a win price range", "min_price=1.0&max_price=2.0", (r) => r.price >= 1 && r.price <= 2],
-  ["a user with from/to", "user_id=u-dense&from=2025-05-03T05:00:00Z&to=2025-05-08T00:00:00Z", (r) => r.user === "u-dense" && r.ts >= "2025-05-03T05" && r.ts < "2025-05-08"],
+  [
+    "a user with from/to",
+    "user_id=u-dense&from=2025-05-03T05:00:00Z&to=2025-05-08T00:00:00Z",
+    (r) => r.user === "u-dense" && r.ts >= "2025-05-03T05" && r.ts < "2025-05-08",
+  ],
 ];
 
 describe("page numbers in prefix windows", () => {
