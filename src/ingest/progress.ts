@@ -63,7 +63,7 @@ export interface ProgressOptions {
 export interface ProgressReporter {
   /** After each committed batch: rows done in this run and the share of the source read (null: unknown). */
   update(rowsDone: number, fraction: number | null): void;
-  /** Ends the bar's line; the summary follows it. */
+  /** Draws the bar's final state and ends its line; the summary follows it. */
   finish(): void;
   /** Milliseconds since the reporter started. */
   elapsedMs(): number;
@@ -79,22 +79,27 @@ export function startProgress(options: ProgressOptions): ProgressReporter {
   const started = now();
   let lastWritten = started;
   let drawn = false;
-  const figuresAt = (rows: number, fraction: number | null) => progressFigures(rows, now() - started, fraction, options.startFraction);
+  let latest: { rows: number; fraction: number | null } | null = null;
+  // \r and erase-line: the bar stays on one line however its width changes.
+  const draw = (rows: number, fraction: number | null) => {
+    terminal.write(`\r\x1b[2K${progressBar(progressFigures(rows, now() - started, fraction, options.startFraction))}`);
+    drawn = true;
+  };
   return {
     update(rowsDone, fraction) {
+      latest = { rows: rowsDone, fraction };
       const at = now();
       if (at - lastWritten < (onTerminal ? BAR_REDRAW_MS : intervalMs)) return;
       lastWritten = at;
-      const figures = figuresAt(rowsDone, fraction);
-      if (onTerminal) {
-        // \r and erase-line: the bar stays on one line however its width changes.
-        terminal.write(`\r\x1b[2K${progressBar(figures)}`);
-        drawn = true;
-      } else options.log.info(options.message, { ...options.fields, ...figures });
+      if (onTerminal) draw(rowsDone, fraction);
+      else options.log.info(options.message, { ...options.fields, ...progressFigures(rowsDone, at - started, fraction, options.startFraction) });
     },
     finish() {
+      // The bar's last state is the end, not the last redraw the 100 ms throttle let through.
+      if (onTerminal && latest !== null) draw(latest.rows, latest.fraction);
       if (drawn) terminal.write("\n");
       drawn = false;
+      latest = null;
     },
     elapsedMs: () => now() - started,
   };

@@ -38,7 +38,7 @@ describe("startProgress", () => {
     };
   };
 
-  test("redraws one bar line on a terminal and ends it with a newline, writing no JSON lines", () => {
+  test("redraws one bar line on a terminal, draws its last state at the end and ends it with a newline, writing no JSON lines", () => {
     const written: string[] = [];
     const logged: string[] = [];
     const time = clock();
@@ -53,9 +53,16 @@ describe("startProgress", () => {
     time.advance(50);
     progress.update(150, 0.75); // within 100 ms of the last redraw: skipped
     time.advance(100);
-    progress.update(200, 1);
+    progress.update(200, 0.9);
+    time.advance(10);
+    progress.update(220, 1); // throttled, but the end draws it
     progress.finish();
-    expect(written).toEqual([`\r\x1b[2K${progressBar(progressFigures(100, 1_000, 0.5))}`, `\r\x1b[2K${progressBar(progressFigures(200, 1_150, 1))}`, "\n"]);
+    expect(written).toEqual([
+      `\r\x1b[2K${progressBar(progressFigures(100, 1_000, 0.5))}`,
+      `\r\x1b[2K${progressBar(progressFigures(200, 1_150, 0.9))}`,
+      `\r\x1b[2K${progressBar(progressFigures(220, 1_160, 1))}`,
+      "\n",
+    ]);
     expect(logged).toEqual([]);
   });
 
