@@ -76,6 +76,9 @@ export async function runIngestFile(config: Config, log: Logger, argv: string[])
     log.info("Stopping after the batch in hand", { signal });
   });
   try {
+    // Once, without the ingest step's retries: a wrong DATABASE_URL ends a one-off run at once
+    // instead of retrying its first batch until someone notices (the consumer waits; a backfill exits).
+    await pool.sql`select 1`;
     log.info("File ingest started", { file: input.name, bytes: input.size, batch_size: args.batchSize });
     const result = await ingestFile({ pool, log, retentionDays: config.storage.retentionDays }, input, {
       batchSize: args.batchSize,

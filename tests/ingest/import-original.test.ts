@@ -339,6 +339,15 @@ describe("import-original refuses", () => {
     );
   });
 
+  test("our database that cannot be reached with exit 1 at once, naming the error", async () => {
+    const run = spawnRole("import-original", ["--source-url", original.url], { DATABASE_URL: `${ours.url}_missing` });
+    expect(await run.exitedWithin(15_000)).toBe(1);
+    expect(run.lines.find((line) => line.level === "ERROR")).toMatchObject({
+      message: "Import from the original failed; run the same command again to resume",
+      error: expect.stringContaining("does not exist"),
+    });
+  });
+
   test.each([
     [[], "Missing --source-url: expected the original's database as postgres://user[:password]@host[:port]/database."],
     [["--source-url", "mysql://h/db"], "Invalid --source-url: expected a postgres:// or postgresql:// URL (got mysql://…)."],

@@ -152,6 +152,16 @@ describe("ingest-file refuses", () => {
     expect(run.lines.find((line) => line.level === "ERROR")?.message).toStartWith(`Cannot read ${missing}: `);
   });
 
+  test("a database that cannot be reached with exit 1 at once, instead of retrying the first batch", async () => {
+    const path = await fixtureFile("unreachable.ndjson", [`${outcome("req-u")}\n`]);
+    const run = spawnRole("ingest-file", [path], { DATABASE_URL: `${db.url}_missing` });
+    expect(await run.exitedWithin(15_000)).toBe(1);
+    expect(run.lines.find((line) => line.level === "ERROR")).toMatchObject({
+      message: "File ingest failed; running it again stores only what is missing",
+      error: expect.stringContaining("does not exist"),
+    });
+  });
+
   test.each([
     [[], "Missing the file to ingest: expected a path to an NDJSON file, or - for standard input."],
     [

@@ -102,6 +102,7 @@ export async function importOriginal(deps: ImportDeps, options: ImportOptions): 
   // Batch and dead-letter lines at DEBUG: the progress lines and the summary say how it goes, and
   // /api/dead_letters/ lists every row set aside.
   const step = createIngestStep({ pool: deps.pool, log, counters, quiet: true, retentionDays: deps.retentionDays });
+  // Outside the ingest step's retries: a database that cannot be reached ends the run here.
   const resumedFrom = await readImportProgress(deps.pool.sql, deps.source.name, table.qualified);
   let lastId = resumedFrom?.lastId ?? "0";
   const range = await idRangeAfter(original, table, lastId);
