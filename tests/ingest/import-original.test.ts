@@ -25,7 +25,8 @@ beforeEach(async () => {
   await ours.setup`delete from auction_outcomes`;
   await ours.setup`delete from dead_letters`;
   await ours.setup`delete from import_progress`;
-  await original.setup`delete from outcomes_auctionoutcome`;
+  // Ids from 1 again in every test: the generated tables' counts follow from their ids.
+  await original.setup`truncate outcomes_auctionoutcome restart identity`;
 });
 
 const importRun = (args: string[] = [], sourceUrl = original.url): ServiceProcess =>
@@ -306,6 +307,28 @@ describe("import-original", () => {
     expect(missing[0]!.n).toBe(0);
     const [letters] = await ours.setup`select count(*)::int as n, min("offset")::int as first, max("offset")::int as last from dead_letters`;
     expect(letters).toEqual({ n: 30, first: 1000, last: 30_000 });
+  });
+
+  test("stops after the batch in hand on SIGTERM with exit 143 and a summary saying how to resume", async () => {
+    await generateOriginalRows(original.setup, 30_000, 30_000);
+    const run = importRun(["--batch-size", "100"]);
+    await waitFor("1,000 rows committed", async () => {
+      const [row] = await ours.setup`select last_id from import_progress`;
+      return row && Number(row.last_id) >= 1_000 ? true : undefined;
+    });
+    run.proc.kill("SIGTERM");
+    expect(await run.exitedWithin(15_000)).toBe(143);
+    const stopped = run.lines.find((line) => line.message === "Import from the original stopped; run the same command again to resume");
+    const [progress] = await ours.setup`select last_id::text as last_id, rows_read::int as rows_read from import_progress`;
+    // Ids 1…last are done, every 1,000th of them without a bid id: the summary, the progress and
+    // the tables say the same.
+    const last = Number(progress!.last_id);
+    const bad = Math.floor(last / 1_000);
+    expect(stopped).toMatchObject({ last_id: progress!.last_id, read: last, stored: last - bad, duplicates: 0, dead_lettered: bad });
+    expect(progress!.rows_read).toBe(last);
+    const [stored] = await ours.setup`select count(*)::int as n from auction_outcomes`;
+    const [letters] = await ours.setup`select count(*)::int as n from dead_letters`;
+    expect({ stored: stored!.n, letters: letters!.n }).toEqual({ stored: last - bad, letters: bad });
   });
 
   test("never writes the source URL's password in any line", async () => {
