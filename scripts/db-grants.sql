@@ -26,3 +26,6 @@ grant execute on function
 grant select on storage_settings, outcome_partitions, storage_events to helios_consumer;
 -- consumer_lag is the consumer's own report; its upsert reads excluded.* (SELECT on those columns).
 grant select, insert, update on consumer_lag to helios_consumer;
+-- The backfill roles (import-original, ingest-file) run as the consumer's role: they write through
+-- the same ingest step, and import-original keeps its position in import_progress (migration 012).
+grant select, insert, update on import_progress to helios_consumer;

@@ -79,6 +79,9 @@ export function serve(options: ServeOptions): HttpServer {
 export type TerminationSignal = "SIGTERM" | "SIGINT";
 
 /** Calls `handler` on SIGTERM and SIGINT; returns the function that removes the listeners. */
+/** The exit code of a process that stopped early on a signal, as shells report one: 128 + its number. */
+export const SIGNAL_EXIT_CODE: Record<TerminationSignal, number> = { SIGINT: 130, SIGTERM: 143 };
+
 export function onTerminationSignals(handler: (signal: TerminationSignal) => void): () => void {
   const onTerm = () => handler("SIGTERM");
   const onInt = () => handler("SIGINT");

@@ -25,6 +25,12 @@ export interface MessageSource {
    * timestamp): the auction time of a message that carries none. Null when the source has none.
    */
   timestamp: string | null;
+  /**
+   * Set when the source itself could not read the message whole (a file line over the size
+   * limit, an original row without its message): the reason. The mapping is skipped and the
+   * message becomes a dead letter with what the source kept of it.
+   */
+  unreadable?: string;
 }
 
 export interface PendingRow {

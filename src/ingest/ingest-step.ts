@@ -78,6 +78,10 @@ function parseWithoutThrowing(value: Uint8Array | null, sourceTimestamp: string 
 export function toBatchInput(messages: readonly MessageSource[]): BatchInput {
   const input: BatchInput = { rows: [], rejections: [] };
   for (const source of messages) {
+    if (source.unreadable !== undefined) {
+      input.rejections.push({ source, reason: source.unreadable });
+      continue;
+    }
     const parsed = parseWithoutThrowing(source.payload, source.timestamp);
     if (parsed.ok) input.rows.push({ row: parsed.row, source });
     else input.rejections.push({ source, reason: parsed.reason });

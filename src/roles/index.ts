@@ -22,6 +22,8 @@ export const ROLES: Record<string, RoleEntry> = {
   migrate: { load: async () => (await import("./migrate")).runMigrate, runtimes: BOTH },
   consumer: { load: async () => (await import("./consumer")).runConsumerRole, runtimes: BOTH },
   maintain: { load: async () => (await import("./maintain")).runMaintain, runtimes: BOTH },
+  "import-original": { load: async () => (await import("./import-original")).runImportOriginal, runtimes: BOTH },
+  "ingest-file": { load: async () => (await import("./ingest-file")).runIngestFile, runtimes: BOTH },
   "produce-sample": { load: async () => (await import("../ingest/kafka/produce-sample")).runProduceSample, runtimes: ["bun"] },
   demo: { load: async () => (await import("./demo")).runDemoRole, runtimes: ["bun"] },
 };

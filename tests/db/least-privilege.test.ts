@@ -10,6 +10,7 @@ import { createSql, type Sql } from "../../src/db/client";
 import { applyMigrations, readMigrationFiles } from "../../src/db/migrate";
 import { type PendingRow, writeBatch } from "../../src/ingest/batch-writer";
 import { recordConsumerLag } from "../../src/ingest/kafka/consumer-lag";
+import { readImportProgress, recordImportProgress } from "../../src/ingest/original/import-progress.repository";
 import { parseOutcomeMessage } from "../../src/outcomes/outcome.mapping";
 import { runMaintenancePass } from "../../src/storage/maintain";
 import { createTestDatabase, quietLog, SERVER_URL, type TestDatabase, testConfig, urlFor } from "../support/db";
@@ -106,6 +107,14 @@ describe("least-privilege roles", () => {
     expect(rollup!.n).toBe("3");
     const [letters] = await db.sql<{ n: string }[]>`select count(*) as n from dead_letters`;
     expect(letters!.n).toBe("1");
+  });
+
+  test("the consumer's role keeps an import's progress, as import-original does under it", async () => {
+    const consumer = poolAs(ROLE.consumer);
+    const step = { lastId: "200", read: 200, stored: 190, duplicates: 6, deadLettered: 4 };
+    await recordImportProgress(consumer, "db:5432/original", "public.outcomes_auctionoutcome", step);
+    await recordImportProgress(consumer, "db:5432/original", "public.outcomes_auctionoutcome", { ...step, lastId: "400" });
+    expect(await readImportProgress(consumer, "db:5432/original", "public.outcomes_auctionoutcome")).toEqual({ lastId: "400", rowsRead: 400 });
   });
 
   test("the api role answers every route 200 and /readyz ready", async () => {

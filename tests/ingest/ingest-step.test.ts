@@ -37,6 +37,15 @@ describe("toBatchInput", () => {
   });
 });
 
+describe("toBatchInput with a message its source could not read", () => {
+  test("dead-letters it with the source's reason and never maps it", () => {
+    const source = { topic: "ingest-file:/f", partition: 0, offset: "9", key: null, payload: new TextEncoder().encode('{"bid_id":"b-9"'), timestamp: null };
+    const input = toBatchInput([{ ...source, unreadable: "value is 2000000 bytes, over the 1 MiB limit" }]);
+    expect(input.rows).toEqual([]);
+    expect(input.rejections.map((r) => [r.source.offset, r.reason])).toEqual([["9", "value is 2000000 bytes, over the 1 MiB limit"]]);
+  });
+});
+
 describe("retryDelayMs", () => {
   const policy = { initialMs: 250, maxMs: 15_000 };
 
