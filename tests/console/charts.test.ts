@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { createApp } from "../../src/app";
-import { formatRate } from "../../src/console/client/format";
+import { formatCount, formatMoney, formatRate } from "../../src/console/client/format";
 import { createLogger } from "../../src/log";
 import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { ROOT } from "../support/project";
@@ -199,6 +199,39 @@ describe("the overview chart", () => {
     expect(alone).toBeGreaterThan(500);
     // Revenue is drawn beneath the lines: they lose (almost) nothing of their own colour to it.
     expect(withRevenue / alone).toBeGreaterThan(0.95);
+  });
+});
+
+describe("the price distribution panel", () => {
+  test("shows exactly what price_distribution/ gives for the period, bid prices and the won auctions' win prices", async () => {
+    const page = await newPage();
+    await openDay(page);
+    const period = `from=${DAY.from}&to=${DAY.to}`;
+    const [bid, win] = await Promise.all(
+      ["price=bid", "price=win&win_status=true"].map(async (q) => (await fetch(`${base}/api/outcomes/price_distribution/?${period}&${q}`)).json()),
+    );
+    const rows = await page.$$eval("#price-table tbody tr", (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent ?? "")));
+    const money = (v: string) => formatMoney(v);
+    const expected = [bid, win].flatMap((d) =>
+      d.results.map((r: Record<string, string>) => [
+        d.price === "bid" ? "Bid price" : "Win price (won auctions)",
+        r.currency,
+        formatCount(Number(r.count)),
+        money(r.p50!),
+        money(r.p90!),
+        money(r.p99!),
+        money(r.min!),
+        money(r.max!),
+      ]),
+    );
+    expect(rows).toEqual(expected);
+    expect(rows.length).toBe(2);
+    expect(await page.textContent("#price-note")).toBe(
+      "Percentiles from fixed buckets, within 4.89 % of the exact figure; counts, lowest and highest are exact.",
+    );
+    const meters = await page.$$eval('[data-histogram="bid-USD"] meter', (ms) => ms.map((m) => (m as HTMLMeterElement).value));
+    expect(meters).toEqual(bid.results[0].buckets.map((b: { count: number }) => b.count));
+    await page.close();
   });
 });
 

@@ -181,6 +181,13 @@ describe("the price rollup", () => {
         expect(fromRollup.reduce((n, c) => n + c.bins.reduce((m, b) => m + b.outcomes, 0), 0)).toBe(800);
         expect(fromRollup).toEqual(await binsOf(old.sql, {}, price, baseOnly({})));
       }
+      // ROLLUP_RETENTION_DAYS: the retention function drops price buckets with the other rollups.
+      await old.setup`select helios_drop_rollups_before('2025-10-02T00:00:00Z')`;
+      const [kept] = await old.setup<{ before: string; after: string }[]>`
+        select count(*) filter (where bucket < '2025-10-02') as before, count(*) filter (where bucket >= '2025-10-02') as after
+        from outcome_rollup_price_hourly`;
+      expect(kept!.before).toBe("0");
+      expect(Number(kept!.after)).toBeGreaterThan(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
       await old.drop();

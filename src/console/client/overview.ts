@@ -6,6 +6,7 @@ import {
   apiGet,
   type IngestStatus,
   type Params,
+  type PriceDistribution,
   type SeriesPoint,
   type Stats,
   type StorageState,
@@ -15,6 +16,7 @@ import {
 import { type Chart, createChart } from "./chart.ts";
 import { alertBox, field, h, replaceChildren, select } from "./dom.ts";
 import { formatAverage, formatCount, formatMoney, formatPercent, formatRate } from "./format.ts";
+import { pricePanel } from "./prices.ts";
 import { showError, type View, type ViewContext } from "./router.ts";
 
 const PERIODS: [string, string][] = [
@@ -340,6 +342,7 @@ export function overviewView(): View {
       );
       const sites = topTable("top-sites", "Top site domains by revenue", "Site domain");
       const users = topTable("top-users", "Top users by revenue", "User");
+      const prices = pricePanel();
       const ingestList = h("dl", { class: "stats", id: "ingest" });
       const lagBody = h("tbody");
       const lagTable = h(
@@ -390,6 +393,7 @@ export function overviewView(): View {
           h("section", { "aria-labelledby": "top-sites-title" }, sectionHeading("top-sites-title", "Top site domains"), sites.table),
           h("section", { "aria-labelledby": "top-users-title" }, sectionHeading("top-users-title", "Top users"), users.table),
         ),
+        h("section", { "aria-labelledby": "prices-title" }, sectionHeading("prices-title", "Price distribution"), prices.element),
         h("section", { "aria-labelledby": "ingest-title" }, sectionHeading("ingest-title", "Ingest health"), ingestList, lagTable),
       );
       chart = createChart(chartBox, settings.interval);
@@ -397,13 +401,15 @@ export function overviewView(): View {
       const refreshOnce = async () => {
         const now = Date.now();
         const filters = periodFilters(settings, now);
-        const [stats, series, topSites, topUsers, ingest, storage] = await Promise.all([
+        const [stats, series, topSites, topUsers, ingest, storage, bidPrices, winPrices] = await Promise.all([
           apiGet<Stats>("/api/outcomes/stats/", filters),
           apiGet<TimeSeries>("/api/outcomes/timeseries/", { ...seriesFilters(settings, now), interval: settings.interval }).catch(seriesRefused),
           apiGet<TopList>("/api/outcomes/top/", { ...filters, by: "site_domain", limit: "10" }),
           apiGet<TopList>("/api/outcomes/top/", { ...filters, by: "user_id", limit: "10" }),
           apiGet<IngestStatus>("/api/ingest/status/", { from: filters.from ?? "1970-01-01T00:00:00Z", to: filters.to }),
           apiGet<StorageState>("/api/storage/"),
+          apiGet<PriceDistribution>("/api/outcomes/price_distribution/", { ...filters, price: "bid" }),
+          apiGet<PriceDistribution>("/api/outcomes/price_distribution/", { ...filters, price: "win", win_status: "true" }),
         ]);
         if (!context.active()) return;
         for (const [key] of STAT_LABELS) {
@@ -423,6 +429,7 @@ export function overviewView(): View {
         fillSeriesTable(seriesBody, series.results, settings.interval);
         fillTop(sites.body, topSites, "(no site domain)");
         fillTop(users.body, topUsers, "(none)");
+        prices.fill([bidPrices, winPrices]);
         fillIngest(ingestList, lagBody, ingest, "/console/dead-letters");
         storageNote.textContent = storageText(storage);
         replaceChildren(problems);
