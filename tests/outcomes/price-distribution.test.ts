@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { copyFile, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startChangeFeed } from "../../src/db/change-feed";
 import { applyMigrations, MIGRATIONS_DIR } from "../../src/db/migrate";
 import { writeBatch } from "../../src/ingest/batch-writer";
 import type { Filters } from "../../src/outcomes/outcomes.filters";
@@ -15,6 +16,7 @@ import { renderPrice } from "../../src/values/decimals";
 import { batchOf } from "../support/batches";
 import { createTestDatabase, quietLog, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
+import { parseMetrics, total } from "../support/metrics";
 
 setDefaultTimeout(60_000);
 
@@ -259,5 +261,30 @@ describe("GET /api/outcomes/price_distribution/", () => {
     const operation = body.paths["/api/outcomes/price_distribution/"].get;
     expect(operation.parameters.map((p: { name: string }) => p.name)).toContain("price");
     expect(operation.responses["200"]).toBeDefined();
+  });
+});
+
+describe("price distributions and the aggregate cache", () => {
+  test("are served again from memory, then exactly the new figures once an insert commits", async () => {
+    const feed = startChangeFeed(db.config.db, quietLog);
+    try {
+      await feed.ready();
+      const cachedApi = testApp(db.config, db.sql, quietLog, feed);
+      const path = "/api/outcomes/price_distribution/?price=bid&currency=JPY";
+      const hits = async () => total(parseMetrics((await cachedApi.get("/metrics")).text), "aggregate_cache_lookups_total", { outcome: "hit" }) ?? 0;
+      expect((await cachedApi.get(path)).body.results).toEqual([]);
+      const hitsBefore = await hits();
+      expect((await cachedApi.get(path)).body.results).toEqual([]);
+      expect(await hits()).toBe(hitsBefore + 1);
+      const before = feed.version;
+      await writeBatch(db.sql, batchOf([{ ...outcomes(9, 1, "jpy")[0]!, bid_price: "150", currency: "JPY" }]));
+      const deadline = Date.now() + 10_000;
+      while (feed.version === before && Date.now() < deadline) await Bun.sleep(5);
+      const after = (await cachedApi.get(path)).body;
+      expect(after.results.map((r: { currency: string; count: number; p50: string }) => [r.currency, r.count, r.p50])).toEqual([["JPY", 1, "150.00"]]);
+      await db.setup`delete from auction_outcomes where currency = 'JPY'`;
+    } finally {
+      await feed.close();
+    }
   });
 });
