@@ -46,7 +46,7 @@ export const PriceDistribution = Type.Object(
     price: Type.Union(PRICE_KINDS.map((k) => Type.Literal(k))),
     source: Type.Union([Type.Literal("rollup"), Type.Literal("exact")], {
       description:
-        "rollup: whole hours from the hourly price rollup and the partial hours at from/to from the outcomes, percentiles estimated from the buckets; exact: the outcomes alone (a filter the rollup does not carry: user_id, site_domain, min_price, max_price), percentiles exact.",
+        "rollup: whole hours from the hourly price rollup and the partial hours at from/to from the outcomes, percentiles estimated from the buckets; exact: the outcomes alone (a filter the rollup does not carry: user_id, site_domain, min_price, max_price; or a period holding no whole hour), percentiles exact.",
     }),
     relative_error_bound: Type.Number({
       description: "The largest relative error of p50, p90 and p99 against percentile_cont over the same outcomes: 0.0489 from the rollup, 0 when exact.",

@@ -102,6 +102,12 @@ const CASES: { query: string; filters: Filters; where: string; source: "rollup" 
     source: "rollup",
   },
   { query: "&site_domain=a.example", filters: { siteDomain: "a.example" }, where: "site_domain = 'a.example'", source: "exact" },
+  {
+    query: "&from=2025-10-02T10:05:00Z&to=2025-10-02T10:55:00Z",
+    filters: { from: "2025-10-02T10:05:00Z", to: "2025-10-02T10:55:00Z" },
+    where: `"timestamp" >= '2025-10-02T10:05:00Z' and "timestamp" < '2025-10-02T10:55:00Z'`,
+    source: "exact",
+  },
   { query: "&user_id=user-3", filters: { userId: "user-3" }, where: "user_id = 'user-3'", source: "exact" },
   { query: "&min_price=0.5", filters: { minPrice: "0.5" }, where: "win_price >= 0.5", source: "exact" },
 ];
