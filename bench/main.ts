@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<(args: string[]) => Promise<numbe
   soak: async () => (await import("./soak")).benchSoak,
   storage: async () => (await import("./storage")).benchStorage,
   backfill: async () => (await import("./backfill")).benchBackfill,
+  writer: async () => (await import("./writer")).benchWriter,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -18,6 +18,8 @@ import overviewSource from "./client/overview.ts" with { type: "text" };
 // @ts-ignore -- text import, as above
 import chartSource from "./client/chart.ts" with { type: "text" };
 // @ts-ignore -- text import, as above
+import pricesSource from "./client/prices.ts" with { type: "text" };
+// @ts-ignore -- text import, as above
 import outcomesSource from "./client/outcomes.ts" with { type: "text" };
 // @ts-ignore -- text import, as above
 import detailSource from "./client/detail.ts" with { type: "text" };
@@ -40,6 +42,7 @@ const CLIENT_SOURCES: Record<string, string> = {
   "token.ts": tokenSource,
   "overview.ts": overviewSource,
   "chart.ts": chartSource,
+  "prices.ts": pricesSource,
   "outcomes.ts": outcomesSource,
   "detail.ts": detailSource,
   "dead-letters.ts": deadLettersSource,

@@ -5,6 +5,8 @@ export interface IngestCountsRow {
   measured_at: string;
   stored_last_minute: string;
   stored_last_5_minutes: string;
+  /** Seconds from the first outcome ever stored (created_at) to now; null when none is. */
+  stored_for_seconds: number | null;
   dead_letters_from: string;
   dead_letters_to: string | null;
   dead_letters: string;
@@ -24,6 +26,7 @@ export async function ingestCounts(sql: Sql, from: string | undefined, to: strin
     select b.now as measured_at,
            (select count(*) from auction_outcomes where created_at >= b.now - interval '1 minute') as stored_last_minute,
            (select count(*) from auction_outcomes where created_at >= b.now - interval '5 minutes') as stored_last_5_minutes,
+           extract(epoch from b.now - (select min(created_at) from auction_outcomes))::float8 as stored_for_seconds,
            b.lo as dead_letters_from, b.hi as dead_letters_to,
            (select count(*) from dead_letters
              where received_at >= b.lo and (b.hi is null or received_at < b.hi)) as dead_letters

@@ -19,9 +19,20 @@ export function parsePeriod(query: IngestStatusQuery): { from?: string; to?: str
   return { from, to };
 }
 
+/**
+ * The seconds of a window that outcomes could have been stored in: the whole window, or less when
+ * the first outcome ever stored is younger than it (a fresh database: the demo just started), so
+ * the rate of a process up for 20 s is its count over 20 s, not over 60. At least 1 s.
+ */
+export function coveredSeconds(windowSeconds: number, storedForSeconds: number | null): number {
+  if (storedForSeconds === null) return windowSeconds;
+  return Math.max(1, Math.min(windowSeconds, Math.round(storedForSeconds * 1000) / 1000));
+}
+
 export function renderIngestStatus(counts: IngestCountsRow, lag: ConsumerLagStoredRow[]): IngestStatus {
   const lastMinute = Number(counts.stored_last_minute);
   const last5 = Number(counts.stored_last_5_minutes);
+  const covered = { last_minute: coveredSeconds(60, counts.stored_for_seconds), last_5_minutes: coveredSeconds(300, counts.stored_for_seconds) };
   const partitions = lag.map((row) => ({
     group_id: row.group_id,
     topic: row.topic,
@@ -34,7 +45,8 @@ export function renderIngestStatus(counts: IngestCountsRow, lag: ConsumerLagStor
   return {
     measured_at: isoUtc(counts.measured_at),
     messages_stored: { last_minute: lastMinute, last_5_minutes: last5 },
-    messages_per_second: { last_minute: lastMinute / 60, last_5_minutes: last5 / 300 },
+    messages_per_second: { last_minute: lastMinute / covered.last_minute, last_5_minutes: last5 / covered.last_5_minutes },
+    seconds_covered: covered,
     dead_letters: { from: isoUtc(counts.dead_letters_from), to: isoUtc(counts.dead_letters_to), count: Number(counts.dead_letters) },
     consumer_lag: { total: partitions.reduce((sum, p) => sum + p.lag, 0), partitions },
   };

@@ -31,9 +31,16 @@ export const IngestStatus = Type.Object(
       last_5_minutes: Type.Integer({ description: "Outcomes stored in the last 300 s." }),
     }),
     messages_per_second: Type.Object({
-      last_minute: Type.Number({ description: "last_minute / 60." }),
-      last_5_minutes: Type.Number({ description: "last_5_minutes / 300." }),
+      last_minute: Type.Number({ description: "messages_stored.last_minute / seconds_covered.last_minute." }),
+      last_5_minutes: Type.Number({ description: "messages_stored.last_5_minutes / seconds_covered.last_5_minutes." }),
     }),
+    seconds_covered: Type.Object(
+      {
+        last_minute: Type.Number({ description: "60, or the seconds since the first outcome was ever stored when fewer (at least 1)." }),
+        last_5_minutes: Type.Number({ description: "300, or the seconds since the first outcome was ever stored when fewer (at least 1)." }),
+      },
+      { description: "The part of each window in which outcomes could have been stored: a database younger than the window is not read as idle for the rest." },
+    ),
     dead_letters: Type.Object({
       from: Instant,
       to: Type.Union([Instant, Type.Null()], { description: "null: up to now." }),

@@ -24,7 +24,7 @@ export interface DailyRow {
 }
 
 /** Rollup WHERE: the same filters as the base table, on the rollup's columns (the plan made sure it has them). */
-function rollupWhere(sql: Sql, rollup: RollupName, f: Filters): Fragment {
+export function rollupWhere(sql: Sql, rollup: RollupName, f: Filters): Fragment {
   const { column, kind } = ROLLUPS[rollup].time;
   const bound = (iso: string) => (kind === "timestamptz" ? sql`${iso}::timestamptz` : sql`(${iso}::timestamptz at time zone 'UTC')::date`);
   const parts = activeFilters(f).map(({ spec, value }) => {
@@ -35,14 +35,15 @@ function rollupWhere(sql: Sql, rollup: RollupName, f: Filters): Fragment {
   return whereAll(sql, f.matchNothing === true ? [sql`false`, ...parts] : parts);
 }
 
-/** What partial aggregates are grouped by: a UTC day, a UTC hour, a site, or nothing (one total). */
-export type Grouping = "day" | "hour" | "site_domain" | "none";
+/** What partial aggregates are grouped by: a UTC day, hour or minute, a site, or nothing (one total). */
+export type Grouping = "day" | "hour" | "minute" | "site_domain" | "none";
 
 /** The group key of base-table rows. */
 function baseKey(sql: Sql, group: Grouping) {
   if (group === "none") return sql`0`;
   if (group === "day") return sql`("timestamp" at time zone 'UTC')::date`;
   if (group === "hour") return sql`date_trunc('hour', "timestamp", 'UTC')`;
+  if (group === "minute") return sql`date_trunc('minute', "timestamp", 'UTC')`;
   return sql`site_domain`;
 }
 
@@ -141,14 +142,20 @@ export interface SeriesRow {
   revenue: string | null;
 }
 
-/** The plan for a series: per-site hours are in no rollup, so a site filter reads the base table. */
-export function planSeries(filters: Filters, interval: "hour" | "day"): AggregatePlan {
+/** The plan for a series: per-site hours and any minutes are in no rollup, so those read the base table. */
+export function planSeries(filters: Filters, interval: "minute" | "hour" | "day"): AggregatePlan {
+  if (interval === "minute") return { base: [filters] };
   return interval === "hour" ? planAggregateOn(filters, "hourly") : planAggregate(filters);
 }
 
 /** Buckets that have outcomes, oldest first (empty buckets are filled in by the caller). */
-export async function timeSeries(sql: Sql, filters: Filters, interval: "hour" | "day", plan = planSeries(filters, interval)): Promise<SeriesRow[]> {
-  const bucket = interval === "hour" ? sql`to_char(key at time zone 'UTC', 'YYYY-MM-DD"T"HH24":00:00Z"')` : sql`to_char(key, 'YYYY-MM-DD"T00:00:00Z"')`;
+export async function timeSeries(sql: Sql, filters: Filters, interval: "minute" | "hour" | "day", plan = planSeries(filters, interval)): Promise<SeriesRow[]> {
+  const bucket =
+    interval === "minute"
+      ? sql`to_char(key at time zone 'UTC', 'YYYY-MM-DD"T"HH24":"MI":00Z"')`
+      : interval === "hour"
+        ? sql`to_char(key at time zone 'UTC', 'YYYY-MM-DD"T"HH24":00:00Z"')`
+        : sql`to_char(key, 'YYYY-MM-DD"T00:00:00Z"')`;
   return sql<SeriesRow[]>`
     select ${bucket} as bucket, sum(total) as total, sum(wins) as wins, sum(revenue) as revenue
     from (${partials(sql, plan, interval)}) parts

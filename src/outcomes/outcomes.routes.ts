@@ -147,7 +147,7 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
       async ({ request }): Promise<TimeSeries> => {
         const query = validateQuery(TimeSeriesQuery, new URL(request.url).searchParams);
         const filters = parseFilters(query);
-        const interval = query.interval === "hour" ? "hour" : "day";
+        const interval = query.interval === "minute" || query.interval === "hour" ? query.interval : "day";
         const requested = requestedSpan(filters, interval);
         checkBucketCount(requested, interval);
         const rows = await cached("series", [filters, interval], () => timeSeries(sql, filters, interval));
@@ -158,7 +158,7 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
       {
         detail: {
           tags: ["outcomes"],
-          summary: "Per UTC hour or day: outcomes, wins and revenue, oldest first",
+          summary: "Per UTC minute, hour or day: outcomes, wins and revenue, oldest first",
           parameters: openApiQueryParameters(TimeSeriesQuery),
           responses: { 200: jsonResponse(TimeSeries, "One point per bucket of the period, empty buckets as zeros."), 400: invalidParameterResponse },
         },

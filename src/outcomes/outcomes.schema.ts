@@ -105,10 +105,15 @@ export const ApiRoot = Type.Record(Type.String(), Type.String({ format: "uri" })
 
 /** At most this many buckets per series: 2,000 hours is 83 days, 2,000 days 5 ½ years. */
 export const MAX_SERIES_BUCKETS = 2_000;
+/** Minutes come from the outcomes themselves (no rollup has them): at most 6 hours of them. */
+export const MAX_MINUTE_BUCKETS = 360;
 
 export const TimeSeriesQuery = Type.Object({
   ...FilterParams,
-  interval: choiceParam(["hour", "day"], "Bucket width: one UTC hour or one UTC day (default day)."),
+  interval: choiceParam(
+    ["minute", "hour", "day"],
+    `Bucket width: one UTC minute (at most ${MAX_MINUTE_BUCKETS} buckets, counted from the outcomes), one UTC hour or one UTC day (default day).`,
+  ),
 });
 export type TimeSeriesQuery = Static<typeof TimeSeriesQuery>;
 
@@ -127,9 +132,9 @@ export type TimeSeriesPoint = Static<typeof TimeSeriesPoint>;
 
 export const TimeSeries = Type.Object(
   {
-    interval: Type.Union([Type.Literal("hour"), Type.Literal("day")]),
+    interval: Type.Union([Type.Literal("minute"), Type.Literal("hour"), Type.Literal("day")]),
     results: Type.Array(TimeSeriesPoint, {
-      description: `Every bucket from the one holding \`from\` (else the first with outcomes) to the one before \`to\` (else the last with outcomes), oldest first, empty buckets as zeros; at most ${MAX_SERIES_BUCKETS}.`,
+      description: `Every bucket from the one holding \`from\` (else the first with outcomes) to the one before \`to\` (else the last with outcomes), oldest first, empty buckets as zeros; at most ${MAX_SERIES_BUCKETS} (${MAX_MINUTE_BUCKETS} minutes).`,
     }),
   },
   { title: "TimeSeries" },

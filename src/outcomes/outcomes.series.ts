@@ -6,11 +6,16 @@ import { epochMs } from "../values/timestamps";
 import type { SeriesRow } from "./outcomes.aggregates";
 import type { Filters } from "./outcomes.filters";
 import { ceilTo, floorTo } from "./outcomes.rollup-plan";
-import { MAX_SERIES_BUCKETS, type TimeSeriesPoint } from "./outcomes.schema";
+import { MAX_MINUTE_BUCKETS, MAX_SERIES_BUCKETS, type TimeSeriesPoint } from "./outcomes.schema";
 
-export type Interval = "hour" | "day";
+export type Interval = "minute" | "hour" | "day";
 
-export const BUCKET_MS: Record<Interval, number> = { hour: 3_600_000, day: 86_400_000 };
+export const BUCKET_MS: Record<Interval, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+/** Minutes are in no rollup: they are counted from the period's outcomes, so their span is bounded tighter. */
+const MAX_BUCKETS: Record<Interval, number> = { minute: MAX_MINUTE_BUCKETS, hour: MAX_SERIES_BUCKETS, day: MAX_SERIES_BUCKETS };
+const BUCKET_WORD: Record<Interval, string> = { minute: "minute", hour: "hourly", day: "daily" };
+const COARSER: Record<Interval, string> = { minute: " or use interval=hour", hour: " or use interval=day", day: "" };
 
 /** Epoch ms of bucket starts; end is exclusive. An end is undefined when the request left it open. */
 export interface Span {
@@ -37,15 +42,13 @@ export function closeSpan(span: Span, rows: readonly SeriesRow[], interval: Inte
   return { start, end };
 }
 
-/** Refuses a span of more than MAX_SERIES_BUCKETS buckets, naming the parameter to change. */
+/** Refuses a span of more buckets than the interval allows, naming the parameter to change. */
 export function checkBucketCount(span: Span, interval: Interval): void {
   if (span.start === undefined || span.end === undefined) return;
   const count = Math.max(0, (span.end - span.start) / BUCKET_MS[interval]);
-  if (count <= MAX_SERIES_BUCKETS) return;
+  if (count <= MAX_BUCKETS[interval]) return;
   throw new ApiError(400, "Invalid query parameter: interval.", {
-    interval: [
-      `The period spans ${count} ${interval === "hour" ? "hourly" : "daily"} buckets: expected at most ${MAX_SERIES_BUCKETS}; narrow from/to${interval === "hour" ? " or use interval=day" : ""}.`,
-    ],
+    interval: [`The period spans ${count} ${BUCKET_WORD[interval]} buckets: expected at most ${MAX_BUCKETS[interval]}; narrow from/to${COARSER[interval]}.`],
   });
 }
 

@@ -32,7 +32,7 @@ const statusCounts: Record<number, number> = {};
 
 /** Row count and md5 of every row, in id order, of each table the API reads; and the table list. */
 async function fingerprint(sql: Sql) {
-  const tables = ["auction_outcomes", "dead_letters", "outcome_rollup_hourly", "outcome_rollup_daily_site", "schema_migrations"];
+  const tables = ["auction_outcomes", "dead_letters", "outcome_rollup_hourly", "outcome_rollup_daily_site", "outcome_rollup_price_hourly", "schema_migrations"];
   const out: Record<string, string> = {};
   for (const table of tables) {
     const [row] = await sql<{ rows: string; md5: string | null }[]>`

@@ -38,6 +38,7 @@ const ROUTES: [string, string[]][] = [
   ["/api/outcomes/{id}/", FILTERS],
   ["/api/outcomes/timeseries/", [...FILTERS, "interval"]],
   ["/api/outcomes/top/", [...FILTERS, "by", "limit"]],
+  ["/api/outcomes/price_distribution/", [...FILTERS, "price"]],
   ["/api/ingest/status/", ["from", "to"]],
   ["/healthz", []],
   ["/readyz", []],
@@ -73,6 +74,7 @@ describe("/swagger/json", () => {
     ).toEqual([
       "/api/outcomes/",
       "/api/outcomes/daily_stats/",
+      "/api/outcomes/price_distribution/",
       "/api/outcomes/stats/",
       "/api/outcomes/timeseries/",
       "/api/outcomes/top/",

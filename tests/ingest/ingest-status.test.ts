@@ -48,6 +48,8 @@ describe("GET /api/ingest/status/", () => {
     expect(status).toBe(200);
     expect(body.messages_stored).toEqual({ last_minute: 3, last_5_minutes: 5 });
     expect(body.messages_per_second).toEqual({ last_minute: 3 / 60, last_5_minutes: 5 / 300 });
+    // The first outcome was stored 2 days ago: both windows are covered whole.
+    expect(body.seconds_covered).toEqual({ last_minute: 60, last_5_minutes: 300 });
   });
 
   test("counts dead letters of the last 24 hours by default", async () => {
@@ -91,5 +93,40 @@ describe("GET /api/ingest/status/", () => {
     const bad = await api.get("/api/ingest/status/?from=2025-02-30");
     expect(bad.status).toBe(400);
     expect(Object.keys(bad.body.errors)).toEqual(["from"]);
+  });
+});
+
+describe("GET /api/ingest/status/ on a database younger than the windows", () => {
+  let db: TestDatabase;
+  let api: ReturnType<typeof testApp>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase("ingest_fresh");
+    api = testApp(db.config, db.sql);
+    await db.setup`
+      insert into auction_outcomes (bid_id, user_id, win_status, "timestamp", raw_data, created_at)
+      select 'fresh-' || i, 'u', false, '2025-10-25T00:00:00Z', '{}', now() - make_interval(secs => 20 - i)
+      from generate_series(0, 9) as i`;
+  });
+
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  test("divides by the 20 s since the first outcome was stored, not by the whole minute or 5 minutes", async () => {
+    const { body } = await api.get("/api/ingest/status/");
+    expect(body.messages_stored).toEqual({ last_minute: 10, last_5_minutes: 10 });
+    const covered = body.seconds_covered;
+    expect(covered.last_minute).toBe(covered.last_5_minutes);
+    expect(covered.last_minute).toBeGreaterThanOrEqual(20);
+    expect(covered.last_minute).toBeLessThan(30);
+    expect(body.messages_per_second).toEqual({ last_minute: 10 / covered.last_minute, last_5_minutes: 10 / covered.last_5_minutes });
+  });
+
+  test("an empty database covers the whole windows and reads 0 per second", async () => {
+    await db.setup`delete from auction_outcomes`;
+    const { body } = await api.get("/api/ingest/status/");
+    expect(body.seconds_covered).toEqual({ last_minute: 60, last_5_minutes: 300 });
+    expect(body.messages_per_second).toEqual({ last_minute: 0, last_5_minutes: 0 });
   });
 });

@@ -157,7 +157,7 @@ describe("with the fixture outcomes", () => {
       const { status, body } = await api.get("/api/outcomes/timeseries/?interval=week&win_status=maybe");
       expect(status).toBe(400);
       expect(Object.keys(body.errors).sort()).toEqual(["interval", "win_status"]);
-      expect(body.errors.interval).toEqual(['"week" is not valid: expected hour or day.']);
+      expect(body.errors.interval).toEqual(['"week" is not valid: expected minute or hour or day.']);
     });
   });
 

@@ -1,4 +1,4 @@
-// Live overview: totals for a period, a chart per hour or day, top sites and users, ingest
+// Live overview: totals for a period, a chart per minute, hour or day, top sites and users, ingest
 // health. It refreshes in place every few seconds (no reload, focus and scroll untouched).
 import {
   ApiFailure,
@@ -6,6 +6,7 @@ import {
   apiGet,
   type IngestStatus,
   type Params,
+  type PriceDistribution,
   type SeriesPoint,
   type Stats,
   type StorageState,
@@ -15,6 +16,7 @@ import {
 import { type Chart, createChart } from "./chart.ts";
 import { alertBox, field, h, replaceChildren, select } from "./dom.ts";
 import { formatAverage, formatCount, formatMoney, formatPercent, formatRate } from "./format.ts";
+import { pricePanel } from "./prices.ts";
 import { showError, type View, type ViewContext } from "./router.ts";
 
 const PERIODS: [string, string][] = [
@@ -34,20 +36,31 @@ export const REFRESH_CHOICES: [string, string][] = [
   ["15", "Every 15 s"],
   ["60", "Every minute"],
 ];
-const BUCKET_MS = { hour: 3_600_000, day: 86_400_000 };
+const BUCKET_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+export type ChartInterval = keyof typeof BUCKET_MS;
+const INTERVAL_CHOICES: [ChartInterval, string][] = [
+  ["minute", "Per minute"],
+  ["hour", "Per hour"],
+  ["day", "Per day"],
+];
+/** Periods short enough for minute buckets (the API counts minutes from the outcomes, at most 360). */
+const MINUTE_PERIODS = ["1h", "custom"];
 
 interface Settings {
   period: string;
   from?: string;
   to?: string;
-  interval: "hour" | "day";
+  interval: ChartInterval;
   refreshSeconds: number;
 }
 
 export function settingsOf(params: URLSearchParams): Settings {
   const period = PERIODS.some(([value]) => value === params.get("period")) ? params.get("period")! : "24h";
-  const defaultInterval = period === "30d" || period === "all" || period === "custom" ? "day" : "hour";
-  const interval = params.get("interval") === "hour" ? "hour" : params.get("interval") === "day" ? "day" : defaultInterval;
+  // The last hour per hour would be two points: per minute it has a shape.
+  const defaultInterval = period === "1h" ? "minute" : period === "30d" || period === "all" || period === "custom" ? "day" : "hour";
+  const asked = params.get("interval");
+  const offered = asked === "hour" || asked === "day" || (asked === "minute" && MINUTE_PERIODS.includes(period));
+  const interval = offered ? (asked as ChartInterval) : defaultInterval;
   const refresh = Number(params.get("refresh") ?? "5");
   return {
     period,
@@ -159,8 +172,24 @@ function fillTop(body: HTMLTableSectionElement, top: TopList, noneLabel: string)
   );
 }
 
-function fillSeriesTable(body: HTMLTableSectionElement, points: SeriesPoint[], interval: "hour" | "day"): void {
-  const label = (bucket: string) => (interval === "day" ? bucket.slice(0, 10) : bucket.replace("T", " ").replace(":00:00Z", ":00 UTC"));
+/** A bucket's start as the table shows it: the day, or the UTC time to the minute. */
+function bucketLabel(bucket: string, interval: ChartInterval): string {
+  return interval === "day" ? bucket.slice(0, 10) : `${bucket.slice(0, 10)} ${bucket.slice(11, 16)} UTC`;
+}
+
+/**
+ * A relative period whose outcomes all fall in its last two hourly buckets (a demo just started)
+ * draws a flat line and a spike: the hint offers the last hour per minute instead.
+ */
+export function freshDataHint(settings: Settings, points: readonly SeriesPoint[]): string | null {
+  if (settings.interval !== "hour" || settings.period === "custom" || settings.period === "all" || settings.period === "1h") return null;
+  const withData = points.filter((p) => p.outcomes > 0);
+  if (withData.length === 0 || points.length <= 2) return null;
+  return points.slice(0, -2).every((p) => p.outcomes === 0) ? "/console/?period=1h&interval=minute" : null;
+}
+
+function fillSeriesTable(body: HTMLTableSectionElement, points: SeriesPoint[], interval: ChartInterval): void {
+  const label = (bucket: string) => bucketLabel(bucket, interval);
   replaceChildren(
     body,
     ...points.map((p) =>
@@ -235,10 +264,7 @@ export function overviewView(): View {
       const interval = select(
         "interval",
         "interval",
-        [
-          ["hour", "Per hour"],
-          ["day", "Per day"],
-        ],
+        INTERVAL_CHOICES.filter(([value]) => value !== "minute" || MINUTE_PERIODS.includes(settings.period)),
         settings.interval,
       );
       // A period set by hand in the address (refresh=1) is shown as itself, not as the first choice.
@@ -294,6 +320,7 @@ export function overviewView(): View {
       const problems = h("div", { id: "overview-problems" });
       const chartBox = h("div", { class: "chart", id: "chart" });
       const chartNote = h("div", { id: "chart-note" });
+      const chartHint = h("p", { class: "hint", id: "chart-hint", hidden: true });
       const seriesBody = h("tbody");
       const seriesTable = h(
         "table",
@@ -305,7 +332,7 @@ export function overviewView(): View {
           h(
             "tr",
             {},
-            h("th", { scope: "col" }, settings.interval === "hour" ? "Hour" : "Day"),
+            h("th", { scope: "col" }, settings.interval === "day" ? "Day" : settings.interval === "hour" ? "Hour" : "Minute"),
             h("th", { scope: "col", class: "num" }, "Outcomes"),
             h("th", { scope: "col", class: "num" }, "Wins"),
             h("th", { scope: "col", class: "num" }, "Revenue"),
@@ -315,6 +342,7 @@ export function overviewView(): View {
       );
       const sites = topTable("top-sites", "Top site domains by revenue", "Site domain");
       const users = topTable("top-users", "Top users by revenue", "User");
+      const prices = pricePanel();
       const ingestList = h("dl", { class: "stats", id: "ingest" });
       const lagBody = h("tbody");
       const lagTable = h(
@@ -350,7 +378,13 @@ export function overviewView(): View {
           { "aria-labelledby": "chart-title" },
           sectionHeading("chart-title", `Outcomes, wins and revenue per ${settings.interval}`),
           chartNote,
-          h("figure", {}, chartBox, h("figcaption", {}, "Outcomes and wins on the left axis, revenue (dashed) on the right; times in UTC.")),
+          chartHint,
+          h(
+            "figure",
+            {},
+            chartBox,
+            h("figcaption", {}, "Outcomes and wins (lines) on the left axis, revenue (shaded, beneath them) on the right; times in UTC."),
+          ),
           h("details", {}, h("summary", {}, "Chart data as a table"), seriesTable),
         ),
         h(
@@ -359,6 +393,7 @@ export function overviewView(): View {
           h("section", { "aria-labelledby": "top-sites-title" }, sectionHeading("top-sites-title", "Top site domains"), sites.table),
           h("section", { "aria-labelledby": "top-users-title" }, sectionHeading("top-users-title", "Top users"), users.table),
         ),
+        h("section", { "aria-labelledby": "prices-title" }, sectionHeading("prices-title", "Price distribution"), prices.element),
         h("section", { "aria-labelledby": "ingest-title" }, sectionHeading("ingest-title", "Ingest health"), ingestList, lagTable),
       );
       chart = createChart(chartBox, settings.interval);
@@ -366,13 +401,15 @@ export function overviewView(): View {
       const refreshOnce = async () => {
         const now = Date.now();
         const filters = periodFilters(settings, now);
-        const [stats, series, topSites, topUsers, ingest, storage] = await Promise.all([
+        const [stats, series, topSites, topUsers, ingest, storage, bidPrices, winPrices] = await Promise.all([
           apiGet<Stats>("/api/outcomes/stats/", filters),
           apiGet<TimeSeries>("/api/outcomes/timeseries/", { ...seriesFilters(settings, now), interval: settings.interval }).catch(seriesRefused),
           apiGet<TopList>("/api/outcomes/top/", { ...filters, by: "site_domain", limit: "10" }),
           apiGet<TopList>("/api/outcomes/top/", { ...filters, by: "user_id", limit: "10" }),
           apiGet<IngestStatus>("/api/ingest/status/", { from: filters.from ?? "1970-01-01T00:00:00Z", to: filters.to }),
           apiGet<StorageState>("/api/storage/"),
+          apiGet<PriceDistribution>("/api/outcomes/price_distribution/", { ...filters, price: "bid" }),
+          apiGet<PriceDistribution>("/api/outcomes/price_distribution/", { ...filters, price: "win", win_status: "true" }),
         ]);
         if (!context.active()) return;
         for (const [key] of STAT_LABELS) {
@@ -383,9 +420,16 @@ export function overviewView(): View {
         }
         replaceChildren(chartNote, "problem" in series ? alertBox(series.problem) : null);
         chart?.update(series.results);
+        const hint = "problem" in series ? null : freshDataHint(settings, series.results);
+        replaceChildren(
+          chartHint,
+          ...(hint ? ["Every outcome of this period is in its last two hours: ", h("a", { href: hint }, "see the last hour per minute"), "."] : []),
+        );
+        chartHint.hidden = hint === null;
         fillSeriesTable(seriesBody, series.results, settings.interval);
         fillTop(sites.body, topSites, "(no site domain)");
         fillTop(users.body, topUsers, "(none)");
+        prices.fill([bidPrices, winPrices]);
         fillIngest(ingestList, lagBody, ingest, "/console/dead-letters");
         storageNote.textContent = storageText(storage);
         replaceChildren(problems);
