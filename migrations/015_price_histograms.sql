@@ -181,6 +181,22 @@ begin
 end;
 $$;
 
+-- CREATE OR REPLACE resets a function's SET clauses: pin the redefined SECURITY DEFINER functions'
+-- search_path again, as migration 008 did (the schema they were created in, pg_temp last).
+do $$
+declare
+    fn text;
+begin
+    foreach fn in array array[
+        'outcome_rollups_apply()', 'helios_drop_rollups_before(timestamptz)',
+        'helios_store_outcomes(text[], text[], text[], boolean[], numeric[], numeric[], text[], boolean[], timestamptz[], timestamptz[], jsonb[], jsonb[])'
+    ] loop
+        execute format('alter function %s set search_path = %I, pg_temp', fn, current_schema());
+        execute format('revoke all on function %s from public', fn);
+    end loop;
+end;
+$$;
+
 -- Backfill whatever was stored before this migration, in one pass over the outcomes.
 insert into outcome_rollup_price_hourly (bucket, currency, win_status, enriched, price, bin, outcomes, min_price, max_price)
 select date_trunc('hour', o."timestamp", 'UTC'), o.currency, o.win_status, o.enriched, p.price, helios_price_bin(p.value),

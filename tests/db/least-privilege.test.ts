@@ -87,6 +87,16 @@ describe("least-privilege roles", () => {
     expect(owner).toEqual({ owner: ROLE.migrator, definer: true });
   });
 
+  test("every SECURITY DEFINER function pins its search_path to the schema, pg_temp last, and is not executable by PUBLIC", async () => {
+    // CREATE OR REPLACE resets a function's SET clauses: a migration that redefines one must pin it again.
+    const functions = await db.sql<{ name: string; config: string[] | null; public: boolean }[]>`
+      select p.oid::regprocedure::text as name, p.proconfig as config, has_function_privilege('public', p.oid, 'execute') as public
+        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+       where p.prosecdef and n.nspname = current_schema() order by 1`;
+    expect(functions.length).toBeGreaterThanOrEqual(6);
+    for (const fn of functions) expect({ name: fn.name, config: fn.config, public: fn.public }).toEqual({ name: fn.name, config: ["search_path=public, pg_temp"], public: false });
+  });
+
   test("the consumer stores a batch, a redelivery and its lag; the rollups follow through the trigger", async () => {
     const consumer = poolAs(ROLE.consumer);
     const batch = {
