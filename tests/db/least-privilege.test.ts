@@ -94,7 +94,8 @@ describe("least-privilege roles", () => {
         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
        where p.prosecdef and n.nspname = current_schema() order by 1`;
     expect(functions.length).toBeGreaterThanOrEqual(6);
-    for (const fn of functions) expect({ name: fn.name, config: fn.config, public: fn.public }).toEqual({ name: fn.name, config: ["search_path=public, pg_temp"], public: false });
+    for (const fn of functions)
+      expect({ name: fn.name, config: fn.config, public: fn.public }).toEqual({ name: fn.name, config: ["search_path=public, pg_temp"], public: false });
   });
 
   test("the consumer stores a batch, a redelivery and its lag; the rollups follow through the trigger", async () => {
