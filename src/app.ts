@@ -21,8 +21,10 @@ import { ingestStatusRoutes } from "./ingest/ingest-status.routes";
 import { type Logger, redact } from "./log";
 import { apiMetrics, createApiMetrics, instrumentedSql } from "./metrics/api-metrics";
 import { AggregateCache } from "./outcomes/aggregate-cache";
+import { breakdownRoutes } from "./outcomes/outcomes.breakdown.routes";
 import { outcomesRoutes } from "./outcomes/outcomes.routes";
 import { ApiRoot } from "./outcomes/outcomes.schema";
+import { ZoneNames } from "./outcomes/outcomes.zones";
 import { registerStorageMetrics } from "./storage/storage.metrics";
 import { readStorageState } from "./storage/storage.repository";
 import { storageRoutes } from "./storage/storage.routes";
@@ -52,6 +54,7 @@ export function createApp({ config, sql, log, changes, requestLog = logEachReque
     ttlMs: config.aggregateCacheTtlMs,
     onLookup: (outcome) => metrics.cacheLookups.inc({ outcome }),
   });
+  const zones = new ZoneNames(sql);
   const started = new WeakMap<Request, number>();
   const logRequest = (request: Request, status: number) => {
     const began = started.get(request);
@@ -160,7 +163,8 @@ export function createApp({ config, sql, log, changes, requestLog = logEachReque
       },
     )
     .use(healthRoutes(sql))
-    .use(outcomesRoutes(sql, aggregates))
+    .use(breakdownRoutes(sql, zones, aggregates))
+    .use(outcomesRoutes(sql, aggregates, zones))
     .use(deadLettersRoutes(sql))
     .use(ingestStatusRoutes(sql))
     .use(storageRoutes(sql, config.storage))
