@@ -5,7 +5,7 @@ import { ApiError, type FieldErrors, invalidQuery } from "../http/errors";
 import { invalidParameterResponse, jsonResponse, openApiQueryParameters } from "../http/openapi";
 import { pickParams, validateQuery } from "../http/query";
 import { AggregateCache } from "./aggregate-cache";
-import { parseBreakdown, renderBreakdown } from "./outcomes.breakdown";
+import { parseBreakdown, previousPeriod, renderBreakdown } from "./outcomes.breakdown";
 import { Breakdown, BreakdownQuery } from "./outcomes.breakdown.schema";
 import { parseFilters } from "./outcomes.filters";
 import { groupedAggregates } from "./outcomes.grouped";
@@ -45,7 +45,12 @@ export function breakdownRoutes(sql: Sql, zones: ZoneNames, cache: AggregateCach
       const rows = await cache.answer(`breakdown ${JSON.stringify([filters, grouping, breakdown.order])}`, () =>
         groupedAggregates(sql, filters, grouping, breakdown.order),
       );
-      return renderBreakdown(rows, breakdown, tz);
+      if (!breakdown.compare) return renderBreakdown(rows, breakdown, tz);
+      // Every group of the previous period: a group shown now may rank anywhere then.
+      const before = previousPeriod(filters);
+      const all = { by: breakdown.order.by, desc: breakdown.order.desc };
+      const previous = await cache.answer(`breakdown ${JSON.stringify([before, grouping, all])}`, () => groupedAggregates(sql, before, grouping, all));
+      return renderBreakdown(rows, breakdown, tz, { rows: previous, filters: before });
     },
     {
       detail: {

@@ -1,7 +1,7 @@
 // TypeBox schemas of GET /api/outcomes/breakdown/: the query (validated from raw strings) and the
 // response. Validation, TS types and the OpenAPI document all come from these.
 import { type Static, Type } from "@sinclair/typebox";
-import { param } from "../http/params";
+import { choiceParam, param } from "../http/params";
 import { DIMENSIONS, METRICS } from "./outcomes.grouped";
 import { ListFilterParams, RevenueByCurrency } from "./outcomes.schema";
 import { TzParam } from "./outcomes.zones";
@@ -28,6 +28,10 @@ export const BreakdownQuery = Type.Object({
     accepts: `an integer from 1 to ${MAX_BREAKDOWN_LIMIT}`,
   }),
   ...TzParam,
+  compare: choiceParam(
+    ["previous_period"],
+    "previous_period: each group and the total also give the figures of the period of the same length just before from, and the change. Needs from and to, and dimensions other than hour, day, week and month.",
+  ),
 });
 export type BreakdownQuery = Static<typeof BreakdownQuery>;
 
@@ -52,6 +56,30 @@ export const BreakdownMetrics = Type.Object(
 );
 export type BreakdownMetrics = Static<typeof BreakdownMetrics>;
 
+/** The change from the previous period: this period's figure minus the previous one's. */
+export const BreakdownChange = Type.Object(
+  {
+    outcomes: Type.Integer(),
+    wins: Type.Integer(),
+    losses: Type.Integer(),
+    win_rate: Type.Number({ description: "Percentage points, rounded to 2 places." }),
+    revenue: Type.String({ description: "Exact signed decimal." }),
+    profit_margin: Type.String({ description: "Exact signed decimal." }),
+    enriched_count: Type.Integer(),
+  },
+  { title: "BreakdownChange", description: "This period minus the previous one (compare=previous_period); a group absent before counts as zeros there." },
+);
+export type BreakdownChange = Static<typeof BreakdownChange>;
+
+const Comparison = {
+  previous: Type.Optional(
+    Type.Union([BreakdownMetrics, Type.Null()], {
+      description: "The figures of the previous period (compare=previous_period); null: the group had no outcomes then.",
+    }),
+  ),
+  change: Type.Optional(BreakdownChange),
+};
+
 export const BreakdownGroup = Type.Composite(
   [
     Type.Object({
@@ -62,6 +90,7 @@ export const BreakdownGroup = Type.Composite(
       }),
     }),
     BreakdownMetrics,
+    Type.Object(Comparison),
   ],
   { title: "BreakdownGroup" },
 );
@@ -75,7 +104,16 @@ export const Breakdown = Type.Object(
     limit: Type.Integer(),
     groups: Type.Integer({ description: "How many groups there are in all; results holds the first `limit` of them." }),
     results: Type.Array(BreakdownGroup),
-    total: Type.Composite([BreakdownMetrics], { title: "BreakdownTotal", description: "The figures over every matching outcome, as stats/ would give them." }),
+    total: Type.Composite([BreakdownMetrics, Type.Object(Comparison)], {
+      title: "BreakdownTotal",
+      description: "The figures over every matching outcome, as stats/ would give them.",
+    }),
+    previous_period: Type.Optional(
+      Type.Object(
+        { from: Type.String({ description: "ISO-8601 UTC, inclusive." }), to: Type.String({ description: "ISO-8601 UTC, exclusive: the request's from." }) },
+        { description: "The period compared with (compare=previous_period)." },
+      ),
+    ),
   },
   { title: "Breakdown" },
 );

@@ -37,7 +37,7 @@ const STATS_FIELDS = [
   "win_rate",
   "revenue_by_currency",
 ];
-const BREAKDOWN_PARAMS = [...FILTERS, "search", "by", "order", "limit", "tz"];
+const BREAKDOWN_PARAMS = [...FILTERS, "search", "by", "order", "limit", "tz", "compare"];
 /** A query a route needs to answer 200 (breakdown/ requires by). */
 const SAMPLE_QUERY: Record<string, string> = { "/api/outcomes/breakdown/": "?by=site_domain" };
 
@@ -161,7 +161,18 @@ describe("/swagger/json", () => {
   test("breakdown describes its groups and total, each with the per-currency revenue", () => {
     const breakdown = schemaOf("/api/outcomes/breakdown/", "200");
     expect(propertyNames(breakdown)).toEqual(["by", "groups", "limit", "order", "results", "total", "tz"]);
-    const metrics = ["avg_bid_price", "avg_win_price", "enriched_count", "losses", "outcomes", "profit_margin", "revenue", "revenue_by_currency", "win_rate", "wins"];
+    const metrics = [
+      "avg_bid_price",
+      "avg_win_price",
+      "enriched_count",
+      "losses",
+      "outcomes",
+      "profit_margin",
+      "revenue",
+      "revenue_by_currency",
+      "win_rate",
+      "wins",
+    ];
     expect(propertyNames(breakdown.properties.results.items)).toEqual(["key", ...metrics].sort());
     expect(propertyNames(breakdown.properties.total)).toEqual(metrics);
     expect(schemaOf("/api/outcomes/breakdown/", "400").title).toBe("ErrorBody");

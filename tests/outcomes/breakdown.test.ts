@@ -8,6 +8,7 @@ import { type Filters, parseFilters } from "../../src/outcomes/outcomes.filters"
 import { type Dimension, type Grouping, groupedAggregates, planGrouped } from "../../src/outcomes/outcomes.grouped";
 import { ALL_DIMS, ALL_METRICS, type Dim, expectMeans, figures, groupRows, type Metric, sortGroups } from "../support/breakdown-model";
 import { createTestDatabase, type TestDatabase } from "../support/db";
+import { money, subtractDecimals } from "../support/exact-decimal";
 import { insertOutcomes, type StoredOutcome } from "../support/fixtures";
 import { testApp } from "../support/http";
 import { FILTER_CASES } from "../support/outcomes-model";
@@ -177,6 +178,77 @@ describe("GET /api/outcomes/breakdown/", () => {
   });
 });
 
+describe("GET /api/outcomes/breakdown/?compare=previous_period", () => {
+  const inPeriod = (row: StoredOutcome, from: string, to: string) => row.timestamp >= from && row.timestamp < to;
+
+  test("gives each group's figures in the period of the same length just before, and the change", async () => {
+    const { status, body } = await api.get("/api/outcomes/breakdown/?by=site_domain&from=2025-10-25&to=2025-10-27&compare=previous_period");
+    expect(status).toBe(200);
+    expect(body.previous_period).toEqual({ from: "2025-10-23T00:00:00Z", to: "2025-10-25T00:00:00Z" });
+    const now = rows.filter((row) => inPeriod(row, "2025-10-25T00:00:00.000000Z", "2025-10-27T00:00:00.000000Z"));
+    const before = rows.filter((row) => inPeriod(row, "2025-10-23T00:00:00.000000Z", "2025-10-25T00:00:00.000000Z"));
+    const groups = sortGroups(groupRows(now, ["site_domain"]), ["site_domain"], "revenue", true);
+    expect(body.results.map((group: any) => group.key)).toEqual(groups.map((group) => group.key));
+    const compare = (actual: any, current: StoredOutcome[], previous: StoredOutcome[]) => {
+      const was = figures(previous);
+      const is = figures(current);
+      if (previous.length === 0) expect(actual.previous).toBeNull();
+      else {
+        const { avg_win_price, avg_bid_price, ...rest } = actual.previous;
+        expect(rest).toEqual(was);
+        expectMeans({ avg_win_price, avg_bid_price }, previous);
+      }
+      expect(actual.change).toEqual({
+        outcomes: is.outcomes - was.outcomes,
+        wins: is.wins - was.wins,
+        losses: is.losses - was.losses,
+        win_rate: Number((is.win_rate - was.win_rate).toFixed(2)),
+        revenue: money(subtractDecimals(is.revenue, was.revenue)),
+        profit_margin: money(subtractDecimals(is.profit_margin, was.profit_margin)),
+        enriched_count: is.enriched_count - was.enriched_count,
+      });
+    };
+    body.results.forEach((group: any, i: number) => {
+      compare(
+        group,
+        groups[i]!.members,
+        before.filter((row) => row.site_domain === groups[i]!.key.site_domain),
+      );
+    });
+    compare(body.total, now, before);
+    // shop.example.net: 0.80 EUR + 3 USD + 999.99 USD now, 0.1 USD before.
+    expect(body.results.find((group: any) => group.key.site_domain === "shop.example.net").change.revenue).toBe("1003.69");
+  });
+
+  test("shifts a period given to the microsecond by exactly its length, and gives null for a group absent before", async () => {
+    const { body } = await api.get(
+      "/api/outcomes/breakdown/?by=user_id&from=2025-10-24T23:59:59.999999Z&to=2025-10-25T00:00:00.000001Z&compare=previous_period",
+    );
+    expect(body.previous_period).toEqual({ from: "2025-10-24T23:59:59.999997Z", to: "2025-10-24T23:59:59.999999Z" });
+    expect(body.results.length).toBeGreaterThan(0);
+    for (const group of body.results) expect(group.previous).toBeNull();
+    expect(body.total.previous).toEqual({
+      outcomes: 0,
+      wins: 0,
+      losses: 0,
+      win_rate: 0,
+      revenue: "0.00",
+      avg_win_price: null,
+      avg_bid_price: null,
+      profit_margin: "0.00",
+      enriched_count: 0,
+      revenue_by_currency: {},
+    });
+  });
+
+  test("leaves previous and change out without compare", async () => {
+    const { body } = await api.get("/api/outcomes/breakdown/?by=user_id&from=2025-10-25&to=2025-10-27");
+    expect(body.previous_period).toBeUndefined();
+    expect(body.results[0].previous).toBeUndefined();
+    expect(body.total.change).toBeUndefined();
+  });
+});
+
 describe("breakdowns from the rollups", () => {
   const CASES: { filters: Filters; grouping: Grouping; rollup: "hourly" | "daily_site" | undefined }[] = [
     { filters: {}, grouping: { dims: ["site_domain", "day"], tz: "UTC" }, rollup: "daily_site" },
@@ -201,7 +273,7 @@ describe("breakdowns from the rollups", () => {
     test(`by ${grouping.dims.join(",")} in ${grouping.tz} with ${JSON.stringify(filters)}: ${rollup ?? "the base table"} answers, the same as the base table`, async () => {
       expect(planGrouped(filters, grouping).rollup?.table).toBe(rollup);
       const order = { by: "revenue" as const, desc: true, limit: 1000 };
-      const request = { dims: grouping.dims as Dimension[], order, orderText: "-revenue" };
+      const request = { dims: grouping.dims as Dimension[], order, orderText: "-revenue", compare: false };
       const served = renderBreakdown(await groupedAggregates(db.sql, filters, grouping, order), request, grouping.tz);
       const base = renderBreakdown(await groupedAggregates(db.sql, filters, grouping, order, { base: [filters] }), request, grouping.tz);
       expect(served).toEqual(base);
@@ -251,6 +323,25 @@ describe("GET /api/outcomes/breakdown/ refuses", () => {
         },
       },
     ],
+    [
+      "by=site_domain&from=2025-10-25&compare=previous_period",
+      {
+        detail: "Invalid query parameter: compare.",
+        errors: { compare: ["compare=previous_period needs both from and to: the previous period is the one of the same length just before from."] },
+      },
+    ],
+    [
+      "by=site_domain,day&from=2025-10-25&to=2025-10-27&compare=previous_period",
+      {
+        detail: "Invalid query parameter: compare.",
+        errors: {
+          compare: [
+            "compare=previous_period matches each group with the same group before, which a day bucket never has: expected by without hour, day, week or month.",
+          ],
+        },
+      },
+    ],
+    ["by=day&compare=next_year", { detail: "Invalid query parameter: compare.", errors: { compare: ['"next_year" is not valid: expected previous_period.'] } }],
     [
       "by=a,b,c&order=nope&win_status=maybe",
       {
