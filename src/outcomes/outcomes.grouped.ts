@@ -190,7 +190,7 @@ function orderExpression(sql: Sql, by: Metric | Dimension, grouping: Grouping): 
 function keyText(sql: Sql, d: Dimension | undefined, column: "k0" | "k1", tz: string): Fragment {
   const k = sql(column);
   if (d === undefined) return sql`null::text`;
-  if (d === "hour") return sql`to_char(${k} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+  if (d === "hour") return sql`to_char(${k} at time zone 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS"Z"')`;
   if (d === "month") return sql`to_char(${k} at time zone ${tz}, 'YYYY-MM')`;
   if (d === "day" || d === "week") return sql`to_char(${k} at time zone ${tz}, 'YYYY-MM-DD')`;
   return sql`${k}::text`;
@@ -198,7 +198,7 @@ function keyText(sql: Sql, d: Dimension | undefined, column: "k0" | "k1", tz: st
 
 function startText(sql: Sql, d: Dimension | undefined, column: "k0" | "k1"): Fragment {
   if (d === undefined || !isTimeDimension(d)) return sql`null::text`;
-  return sql`to_char(${sql(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+  return sql`to_char(${sql(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS"Z"')`;
 }
 
 /**

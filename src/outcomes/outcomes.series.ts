@@ -95,7 +95,7 @@ export async function bucketStarts(sql: Sql, filters: Filters, rows: readonly Se
       ? sql`select b from generate_series(${start}, ${end}, interval '1 hour') b`
       : sql`select d at time zone ${tz} as b from generate_series(${start} at time zone ${tz}, ${end} at time zone ${tz}, interval '1 day') d`;
   const listed = await sql<{ bucket: string }[]>`
-    select to_char(b at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as bucket from (${starts}) s order by b`;
+    select to_char(b at time zone 'UTC', 'YYYY-MM-DD"T"HH24":"MI":"SS"Z"') as bucket from (${starts}) s order by b`;
   return listed.map((row) => row.bucket);
 }
 
