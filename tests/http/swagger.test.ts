@@ -160,7 +160,8 @@ describe("/swagger/json", () => {
 
   test("breakdown describes its groups and total, each with the per-currency revenue", () => {
     const breakdown = schemaOf("/api/outcomes/breakdown/", "200");
-    expect(propertyNames(breakdown)).toEqual(["by", "groups", "limit", "order", "results", "total", "tz"]);
+    expect(propertyNames(breakdown)).toEqual(["by", "groups", "limit", "order", "previous_period", "results", "total", "tz"]);
+    expect(breakdown.required).not.toContain("previous_period");
     const metrics = [
       "avg_bid_price",
       "avg_win_price",
@@ -173,8 +174,9 @@ describe("/swagger/json", () => {
       "win_rate",
       "wins",
     ];
-    expect(propertyNames(breakdown.properties.results.items)).toEqual(["key", ...metrics].sort());
-    expect(propertyNames(breakdown.properties.total)).toEqual(metrics);
+    // previous and change: with compare=previous_period only.
+    expect(propertyNames(breakdown.properties.results.items)).toEqual(["key", "previous", "change", ...metrics].sort());
+    expect(propertyNames(breakdown.properties.total)).toEqual(["previous", "change", ...metrics].sort());
     expect(schemaOf("/api/outcomes/breakdown/", "400").title).toBe("ErrorBody");
   });
 
