@@ -91,13 +91,16 @@ function finestUnit(grouping: Grouping): "hour" | "day" | null {
   return grouping.dims.some(isTimeDimension) ? "day" : null;
 }
 
+/** Whether the zone's buckets must be checked against the rollup's hours before the plan is used. */
+const needsZoneCheck = (plan: AggregatePlan, grouping: Grouping) => plan.rollup !== undefined && finestUnit(grouping) !== null && grouping.tz !== UTC;
+
 /**
  * The plan made exact for the zone: when a rollup hour with data holds a boundary of the zone's
  * buckets (30- and 45-minute offsets), the base table answers the whole request.
  */
 export async function exactPlan(sql: Sql, filters: Filters, plan: AggregatePlan, grouping: Grouping): Promise<AggregatePlan> {
   const unit = finestUnit(grouping);
-  if (!plan.rollup || unit === null || grouping.tz === UTC) return plan;
+  if (!plan.rollup || unit === null || !needsZoneCheck(plan, grouping)) return plan;
   const { table, filters: whole } = plan.rollup;
   const { time, unitMs } = ROLLUPS[table];
   if (time.kind !== "timestamptz") return plan;
@@ -204,10 +207,21 @@ function startText(sql: Sql, d: Dimension | undefined, column: "k0" | "k1"): Fra
 /**
  * The groups of `grouping` over `filters`, in `order` (ties by the keys, nulls last), the first
  * `order.limit` of them, then the total over every group (rank 0): one statement, one snapshot.
+ * When the zone is checked first (exactPlan), the check and the statement share one REPEATABLE
+ * READ snapshot, so an hour written in between cannot make the check's answer stale.
  * `plan` is taken as given in tests, to check a rollup plan against the base table.
  */
 export async function groupedAggregates(sql: Sql, filters: Filters, grouping: Grouping, order: GroupOrder, plan?: AggregatePlan): Promise<GroupRow[]> {
-  const chosen = plan ?? (await exactPlan(sql, filters, planGrouped(filters, grouping), grouping));
+  if (plan) return groupedQuery(sql, plan, grouping, order);
+  const planned = planGrouped(filters, grouping);
+  if (!needsZoneCheck(planned, grouping)) return groupedQuery(sql, planned, grouping, order);
+  return sql.begin("isolation level repeatable read read only", async (tx) => {
+    const snapshot = tx as unknown as Sql;
+    return groupedQuery(snapshot, await exactPlan(snapshot, filters, planned, grouping), grouping, order);
+  }) as Promise<GroupRow[]>;
+}
+
+function groupedQuery(sql: Sql, chosen: AggregatePlan, grouping: Grouping, order: GroupOrder): Promise<GroupRow[]> {
   const [d0, d1] = grouping.dims;
   const direction = order.desc ? sql`desc` : sql`asc`;
   const within = order.limit === undefined ? sql`` : sql`where rank <= ${order.limit}`;
