@@ -42,15 +42,29 @@ export function breakdownRoutes(sql: Sql, zones: ZoneNames, cache: AggregateCach
     async ({ request }): Promise<Breakdown> => {
       const { filters, breakdown, tz } = await checkedRequest(new URL(request.url).searchParams, zones);
       const grouping = { dims: breakdown.dims, tz };
-      const rows = await cache.answer(`breakdown ${JSON.stringify([filters, grouping, breakdown.order])}`, () =>
-        groupedAggregates(sql, filters, grouping, breakdown.order),
-      );
-      if (!breakdown.compare) return renderBreakdown(rows, breakdown, tz);
+      // The rendered body is kept, not the rows: a hit of a thousand groups then costs no rendering.
+      const weigh = (body: Breakdown) => body.results.length + 1;
+      if (!breakdown.compare) {
+        return cache.answer(
+          `breakdown ${JSON.stringify([filters, grouping, breakdown.order])}`,
+          async () => renderBreakdown(await groupedAggregates(sql, filters, grouping, breakdown.order), breakdown, tz),
+          weigh,
+        );
+      }
       // Every group of the previous period: a group shown now may rank anywhere then.
       const before = previousPeriod(filters);
       const all = { by: breakdown.order.by, desc: breakdown.order.desc };
-      const previous = await cache.answer(`breakdown ${JSON.stringify([before, grouping, all])}`, () => groupedAggregates(sql, before, grouping, all));
-      return renderBreakdown(rows, breakdown, tz, { rows: previous, filters: before });
+      return cache.answer(
+        `breakdown-compared ${JSON.stringify([filters, grouping, breakdown.order])}`,
+        async () => {
+          const [rows, previous] = await Promise.all([
+            groupedAggregates(sql, filters, grouping, breakdown.order),
+            groupedAggregates(sql, before, grouping, all),
+          ]);
+          return renderBreakdown(rows, breakdown, tz, { rows: previous, filters: before });
+        },
+        weigh,
+      );
     },
     {
       detail: {
