@@ -181,6 +181,9 @@ function apiQueries(ctx: { heavyUser: string; heavySite: string; deepPage: numbe
     { name: "daily_stats", path: "/api/outcomes/daily_stats/", p50TargetMs: 5 },
     { name: "daily_stats_range", path: `/api/outcomes/daily_stats/${q({ from: ctx.from, to: ctx.to })}` },
     { name: "winners", path: "/api/outcomes/winners/" },
+    // Issue 17: the common breakdowns over 30 days, from the daily per-site and the hourly rollups.
+    { name: "breakdown_site_day", path: `/api/outcomes/breakdown/${q({ by: "site_domain,day", from: ctx.from, to: ctx.to })}`, p50TargetMs: 5 },
+    { name: "breakdown_hour", path: `/api/outcomes/breakdown/${q({ by: "hour", from: ctx.from, to: ctx.to, limit: "1000" })}`, p50TargetMs: 5 },
   ];
 }
 

@@ -21,9 +21,11 @@ import { ingestStatusRoutes } from "./ingest/ingest-status.routes";
 import { type Logger, redact } from "./log";
 import { apiMetrics, createApiMetrics, instrumentedSql } from "./metrics/api-metrics";
 import { AggregateCache } from "./outcomes/aggregate-cache";
+import { breakdownRoutes } from "./outcomes/outcomes.breakdown.routes";
 import { priceDistributionRoutes } from "./outcomes/outcomes.price-distribution.routes";
 import { outcomesRoutes } from "./outcomes/outcomes.routes";
 import { ApiRoot } from "./outcomes/outcomes.schema";
+import { ZoneNames } from "./outcomes/outcomes.zones";
 import { registerStorageMetrics } from "./storage/storage.metrics";
 import { readStorageState } from "./storage/storage.repository";
 import { storageRoutes } from "./storage/storage.routes";
@@ -53,6 +55,7 @@ export function createApp({ config, sql, log, changes, requestLog = logEachReque
     ttlMs: config.aggregateCacheTtlMs,
     onLookup: (outcome) => metrics.cacheLookups.inc({ outcome }),
   });
+  const zones = new ZoneNames(sql);
   const started = new WeakMap<Request, number>();
   const logRequest = (request: Request, status: number) => {
     const began = started.get(request);
@@ -162,7 +165,8 @@ export function createApp({ config, sql, log, changes, requestLog = logEachReque
     )
     .use(healthRoutes(sql))
     .use(priceDistributionRoutes(sql, aggregates))
-    .use(outcomesRoutes(sql, aggregates))
+    .use(breakdownRoutes(sql, zones, aggregates))
+    .use(outcomesRoutes(sql, aggregates, zones))
     .use(deadLettersRoutes(sql))
     .use(ingestStatusRoutes(sql))
     .use(storageRoutes(sql, config.storage))

@@ -25,6 +25,8 @@ import outcomesSource from "./client/outcomes.ts" with { type: "text" };
 import detailSource from "./client/detail.ts" with { type: "text" };
 // @ts-ignore -- text import, as above
 import deadLettersSource from "./client/dead-letters.ts" with { type: "text" };
+// @ts-ignore -- text import, as above
+import breakdownSource from "./client/breakdown.ts" with { type: "text" };
 import consoleStyles from "./console.css" with { type: "text" };
 import favicon from "./favicon.svg" with { type: "text" };
 import uplotScript from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
@@ -46,6 +48,7 @@ const CLIENT_SOURCES: Record<string, string> = {
   "outcomes.ts": outcomesSource,
   "detail.ts": detailSource,
   "dead-letters.ts": deadLettersSource,
+  "breakdown.ts": breakdownSource,
 };
 
 export interface ConsoleAsset {

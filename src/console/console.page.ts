@@ -30,6 +30,7 @@ export function renderConsolePage(assets: ConsoleAssets): string {
     <ul>
       <li><a href="/console/" data-nav="overview">Overview</a></li>
       <li><a href="/console/outcomes" data-nav="outcomes">Outcomes</a></li>
+      <li><a href="/console/breakdown" data-nav="breakdown">Breakdown</a></li>
       <li><a href="/console/dead-letters" data-nav="dead-letters">Dead letters</a></li>
       <li><a href="/swagger">API docs</a></li>
     </ul>

@@ -6,7 +6,7 @@ import { type AssetName, consoleAssets } from "./console.assets";
 import { CONSOLE_CSP, renderConsolePage } from "./console.page";
 
 /** The client's routes (src/console/client/router.ts); anything else under /console/ is a 404. */
-const PAGE_PATH = /^\/console(\/|\/outcomes\/?|\/outcomes\/[1-9]\d{0,17}\/?|\/dead-letters\/?)?$/;
+const PAGE_PATH = /^\/console(\/|\/outcomes\/?|\/outcomes\/[1-9]\d{0,17}\/?|\/breakdown\/?|\/dead-letters\/?)?$/;
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 

@@ -36,6 +36,9 @@ export const DEFAULT_MAX_WEIGHT = 50_000;
 /** 1,000 keys of at most MAX_URL_LENGTH (4 KiB) each: a few MiB whatever filters clients invent. */
 export const DEFAULT_MAX_ENTRIES = 1_000;
 
+/** Rows for an array answer, 1 otherwise. */
+const weightOf = (value: unknown) => (Array.isArray(value) ? value.length : 1);
+
 export class AggregateCache {
   private readonly entries = new Map<string, Entry>();
   private weight = 0;
@@ -65,8 +68,11 @@ export class AggregateCache {
     return this.entries.size;
   }
 
-  /** The answer to `key`, from memory when still valid, else from `compute` (shared while it runs). */
-  answer<T>(key: string, compute: () => Promise<T>): Promise<T> {
+  /**
+   * The answer to `key`, from memory when still valid, else from `compute` (shared while it runs).
+   * `weigh` gives an answer's weight when it is not an array of rows (a rendered body holding them).
+   */
+  answer<T>(key: string, compute: () => Promise<T>, weigh: (value: T) => number = weightOf): Promise<T> {
     const signal = this.signal;
     if (!signal || this.ttlMs <= 0 || !signal.listening) {
       this.onLookup("bypass");
@@ -81,12 +87,12 @@ export class AggregateCache {
         return entry.answer as Promise<T>;
       }
       // Past its age but nothing was notified: refresh behind the kept answer.
-      if (!entry.refresh) entry.refresh = this.query(key, version, now, compute, entry);
+      if (!entry.refresh) entry.refresh = this.query(key, version, now, compute, weigh as (value: unknown) => number, entry);
       this.onLookup("hit");
       return entry.answer as Promise<T>;
     }
     this.onLookup("miss");
-    const fresh = this.query(key, version, now, compute);
+    const fresh = this.query(key, version, now, compute, weigh as (value: unknown) => number);
     this.remove(key);
     this.entries.set(key, fresh);
     this.weight += fresh.weight;
@@ -95,13 +101,13 @@ export class AggregateCache {
   }
 
   /** Runs `compute`; its entry is kept (or replaces `replacing`) only if no change was notified meanwhile. */
-  private query(key: string, version: number, now: number, compute: () => Promise<unknown>, replacing?: Entry): Entry {
+  private query(key: string, version: number, now: number, compute: () => Promise<unknown>, weigh: (value: unknown) => number, replacing?: Entry): Entry {
     const signal = this.signal!;
     const entry: Entry = { version, startedAt: now, answer: compute(), weight: 1, settled: false };
     entry.answer.then(
       (value) => {
         entry.settled = true;
-        entry.weight = Array.isArray(value) ? Math.max(1, value.length) : 1;
+        entry.weight = Math.max(1, weigh(value));
         const current = this.entries.get(key);
         // The data moved (or the feed went deaf) while the query ran: do not keep what it saw.
         const stillTrue = signal.version === version && signal.listening;

@@ -1,27 +1,11 @@
-// Stats, daily stats and list counts. Each is a sum of partial aggregates: rollup rows for
-// whole buckets and base-table rows for the rest (see outcomes.rollup-plan.ts). Averages are
-// sum / count on both paths, so the figures are identical whichever path answers.
+// List counts, bucket counts and top lists. Each is a sum of partial aggregates: rollup rows for
+// whole buckets and base-table rows for the rest (see outcomes.rollup-plan.ts), so the figures
+// are identical whichever path answers. Stats, daily stats, series and breakdowns, which are
+// grouped and split per currency, are in outcomes.grouped.ts.
 import type { Sql } from "../db/client";
 import { type Fragment, unionAll, whereAll } from "../db/fragments";
 import { activeFilters, type Filters, whereClause } from "./outcomes.filters";
 import { type AggregatePlan, planAggregate, planAggregateOn, ROLLUPS, type RollupName } from "./outcomes.rollup-plan";
-
-export interface StatsRow {
-  total: string;
-  wins: string;
-  revenue: string | null;
-  avg_win_price: string | null;
-  avg_bid_price: string | null;
-  enriched_count: string;
-}
-
-export interface DailyRow {
-  date: string;
-  total: string;
-  wins: string;
-  revenue: string | null;
-  avg_win_price: string | null;
-}
 
 /** Rollup WHERE: the same filters as the base table, on the rollup's columns (the plan made sure it has them). */
 export function rollupWhere(sql: Sql, rollup: RollupName, f: Filters): Fragment {
@@ -35,30 +19,25 @@ export function rollupWhere(sql: Sql, rollup: RollupName, f: Filters): Fragment 
   return whereAll(sql, f.matchNothing === true ? [sql`false`, ...parts] : parts);
 }
 
-/** What partial aggregates are grouped by: a UTC day, hour or minute, a site, or nothing (one total). */
-export type Grouping = "day" | "hour" | "minute" | "site_domain" | "none";
+/** What partial aggregates are grouped by: a site, or nothing (one total). */
+type Grouping = "site_domain" | "none";
 
 /** The group key of base-table rows. */
 function baseKey(sql: Sql, group: Grouping) {
   if (group === "none") return sql`0`;
-  if (group === "day") return sql`("timestamp" at time zone 'UTC')::date`;
-  if (group === "hour") return sql`date_trunc('hour', "timestamp", 'UTC')`;
-  if (group === "minute") return sql`date_trunc('minute', "timestamp", 'UTC')`;
   return sql`site_domain`;
 }
 
 /** The group key of rollup rows; a plan is only made on a rollup that carries the grouping. */
 function rollupKey(sql: Sql, rollup: RollupName, group: Grouping): Fragment {
-  const { time, columns } = ROLLUPS[rollup];
+  const { columns } = ROLLUPS[rollup];
   if (group === "none") return sql`0`;
-  if (group === "day") return time.kind === "utc-date" ? sql`${sql(time.column)}` : sql`(${sql(time.column)} at time zone 'UTC')::date`;
-  if (group === "hour" && time.kind === "timestamptz") return sql`${sql(time.column)}`;
   if (group === "site_domain" && (columns as readonly string[]).includes(group)) return sql`site_domain`;
   throw new Error(`${ROLLUPS[rollup].table} cannot be grouped by ${group}`);
 }
 
 /** Partial aggregates (key, total, wins, revenue, bid_sum, enriched) from every part of a plan. */
-function partials(sql: Sql, plan: AggregatePlan, group: Grouping = "day") {
+function partials(sql: Sql, plan: AggregatePlan, group: Grouping) {
   const parts = plan.base.map(
     (f) => sql`
       select ${baseKey(sql, group)} as key, count(*) as total,
@@ -78,25 +57,6 @@ function partials(sql: Sql, plan: AggregatePlan, group: Grouping = "day") {
       from ${from} ${rollupWhere(sql, table, filters)} group by 1`);
   }
   return unionAll(sql, parts);
-}
-
-/** `plan` is taken as given in tests, to check a rollup plan against the base table. */
-export async function outcomeStats(sql: Sql, filters: Filters, plan = planAggregate(filters)): Promise<StatsRow> {
-  const [row] = await sql<StatsRow[]>`
-    select coalesce(sum(total), 0) as total, coalesce(sum(wins), 0) as wins, sum(revenue) as revenue,
-           sum(revenue) / nullif(sum(wins), 0) as avg_win_price,
-           sum(bid_sum) / nullif(sum(total), 0) as avg_bid_price,
-           coalesce(sum(enriched), 0) as enriched_count
-    from (${partials(sql, plan, "none")}) parts`;
-  return row!;
-}
-
-export async function dailyStats(sql: Sql, filters: Filters, plan = planAggregate(filters)): Promise<DailyRow[]> {
-  return sql<DailyRow[]>`
-    select to_char(key, 'YYYY-MM-DD') as date, sum(total) as total, sum(wins) as wins, sum(revenue) as revenue,
-           sum(revenue) / nullif(sum(wins), 0) as avg_win_price
-    from (${partials(sql, plan)}) parts
-    group by key having sum(total) > 0 order by key desc`;
 }
 
 export async function countOutcomes(sql: Sql, filters: Filters, plan = planAggregate(filters)): Promise<number> {
@@ -132,34 +92,6 @@ export async function bucketCounts(
     group by ${time} having sum(outcomes) > 0
     order by ${time} ${order === "desc" ? sql`desc` : sql`asc`} limit ${limit}`;
   return rows.map((row) => ({ start: Number(row.start), outcomes: Number(row.outcomes) }));
-}
-
-export interface SeriesRow {
-  /** Start of the bucket, ISO-8601 UTC (`2025-10-25T12:00:00Z`). */
-  bucket: string;
-  total: string;
-  wins: string;
-  revenue: string | null;
-}
-
-/** The plan for a series: per-site hours and any minutes are in no rollup, so those read the base table. */
-export function planSeries(filters: Filters, interval: "minute" | "hour" | "day"): AggregatePlan {
-  if (interval === "minute") return { base: [filters] };
-  return interval === "hour" ? planAggregateOn(filters, "hourly") : planAggregate(filters);
-}
-
-/** Buckets that have outcomes, oldest first (empty buckets are filled in by the caller). */
-export async function timeSeries(sql: Sql, filters: Filters, interval: "minute" | "hour" | "day", plan = planSeries(filters, interval)): Promise<SeriesRow[]> {
-  const bucket =
-    interval === "minute"
-      ? sql`to_char(key at time zone 'UTC', 'YYYY-MM-DD"T"HH24":"MI":00Z"')`
-      : interval === "hour"
-        ? sql`to_char(key at time zone 'UTC', 'YYYY-MM-DD"T"HH24":00:00Z"')`
-        : sql`to_char(key, 'YYYY-MM-DD"T00:00:00Z"')`;
-  return sql<SeriesRow[]>`
-    select ${bucket} as bucket, sum(total) as total, sum(wins) as wins, sum(revenue) as revenue
-    from (${partials(sql, plan, interval)}) parts
-    group by key having sum(total) > 0 order by key`;
 }
 
 export interface TopRow {

@@ -1,7 +1,8 @@
 // Rows → JSON records and aggregates. Prices stay decimal text; timestamps become ISO-8601 Z.
 import { aggregateNumber, renderPrice } from "../values/decimals";
 import { isoUtc } from "../values/timestamps";
-import type { DailyRow, StatsRow, TopRow } from "./outcomes.aggregates";
+import type { TopRow } from "./outcomes.aggregates";
+import type { GroupRow } from "./outcomes.grouped";
 import type { OutcomeRow } from "./outcomes.repository";
 import type { DailyStat, OutcomeDetail, OutcomeRecord, OutcomeStats, TopList } from "./outcomes.schema";
 
@@ -45,8 +46,14 @@ export function roundLikePython2(x: number): number {
   return Number(x.toFixed(2));
 }
 
-export function renderStats(row: StatsRow): OutcomeStats {
-  const total = Number(row.total);
+/** Revenue per currency code, each an exact decimal with at least 2 fractional digits. */
+export function renderCurrencies(byCurrency: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(byCurrency).map(([currency, revenue]) => [currency, renderPrice(revenue)]));
+}
+
+/** The total row of groupedAggregates (rank 0) as stats/. */
+export function renderStats(row: GroupRow): OutcomeStats {
+  const total = Number(row.outcomes);
   const wins = Number(row.wins);
   return {
     total_outcomes: total,
@@ -55,18 +62,21 @@ export function renderStats(row: StatsRow): OutcomeStats {
     total_revenue: aggregateNumber(row.revenue) as number,
     average_win_price: aggregateNumber(row.avg_win_price) as number,
     average_bid_price: aggregateNumber(row.avg_bid_price) as number,
-    enriched_count: Number(row.enriched_count),
+    enriched_count: Number(row.enriched),
     win_rate: total === 0 ? 0 : roundLikePython2((wins / total) * 100),
+    revenue_by_currency: renderCurrencies(row.revenue_by_currency),
   };
 }
 
-export function renderDailyStat(row: DailyRow): DailyStat {
+/** A group of groupedAggregates by day as one entry of daily_stats/. */
+export function renderDailyStat(row: GroupRow): DailyStat {
   return {
-    date: row.date,
-    total: Number(row.total),
+    date: row.k0!,
+    total: Number(row.outcomes),
     wins: Number(row.wins),
     revenue: aggregateNumber(row.revenue, null),
     avg_win_price: aggregateNumber(row.avg_win_price, null),
+    revenue_by_currency: renderCurrencies(row.revenue_by_currency),
   };
 }
 

@@ -35,7 +35,7 @@ export const ROLLUPS = {
 } as const satisfies Record<string, RollupTable>;
 
 export type RollupName = keyof typeof ROLLUPS;
-const ROLLUP_NAMES = Object.keys(ROLLUPS) as RollupName[];
+export const ROLLUP_NAMES = Object.keys(ROLLUPS) as RollupName[];
 
 export interface AggregatePlan {
   rollup?: { table: RollupName; filters: Filters };

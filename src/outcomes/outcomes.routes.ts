@@ -1,5 +1,5 @@
 // The outcomes plugin: validate the raw query → Filters → repository → render.
-import type { TSchema } from "@sinclair/typebox";
+import type { TObject, TSchema } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import type { Sql } from "../db/client";
 import { notFound } from "../http/errors";
@@ -10,14 +10,16 @@ import { absoluteUrl, withParams } from "../http/urls";
 import { outcomesAvailableFrom } from "../storage/storage.repository";
 import { epochMs, parseIsoTimestamp } from "../values/timestamps";
 import { AggregateCache } from "./aggregate-cache";
-import { countOutcomes, dailyStats, outcomeStats, timeSeries, topBy } from "./outcomes.aggregates";
+import { countOutcomes, topBy } from "./outcomes.aggregates";
 import { type Filters, parseFilters } from "./outcomes.filters";
+import { groupedAggregates } from "./outcomes.grouped";
 import { decodeCursor, encodeCursor, type OrderKey, orderingText, parseOrdering } from "./outcomes.paging";
 import { PartitionRanges } from "./outcomes.partition-ranges";
 import { renderDailyStat, renderOutcome, renderOutcomeDetail, renderStats, renderTopEntry } from "./outcomes.render";
 import { findOutcome, listOutcomesAfter, listOutcomesPage, type OutcomeRow } from "./outcomes.repository";
 import {
   DailyStats,
+  DailyStatsQuery,
   type OutcomeListQuery as ListQuery,
   OutcomeDetail,
   OutcomeFilterQuery,
@@ -29,7 +31,8 @@ import {
   TopList,
   TopQuery,
 } from "./outcomes.schema";
-import { checkBucketCount, closeSpan, fillSeries, requestedSpan } from "./outcomes.series";
+import { bucketStarts, checkBucketCount, checkCount, closeSpan, fillSeries, requestedSpan, seriesRows } from "./outcomes.series";
+import { UTC, ZoneNames } from "./outcomes.zones";
 
 const errorResponses = { 400: invalidParameterResponse, 404: notFoundResponse() };
 
@@ -82,7 +85,7 @@ async function cursorPage(
 }
 
 /** `cache` keeps aggregate answers until the data changes; the default keeps nothing. */
-export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.disabled()) {
+export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.disabled(), zones = new ZoneNames(sql)) {
   // Keys are the question asked: its kind and every argument, filters included.
   const cached = <T>(kind: string, args: unknown[], compute: () => Promise<T>) => cache.answer(`${kind} ${JSON.stringify(args)}`, compute);
   // After retention dropped partitions, the rollups still count their outcomes: the list's count
@@ -96,9 +99,9 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
     parameters: openApiQueryParameters(OutcomeListQuery),
     responses: { 200: jsonResponse(OutcomePage, "One page of outcomes, full records."), ...errorResponses },
   });
-  const filterDoc = (summary: string, schema: TSchema, description: string) => ({
+  const filterDoc = (summary: string, schema: TSchema, description: string, query: TObject = OutcomeFilterQuery) => ({
     summary,
-    parameters: openApiQueryParameters(OutcomeFilterQuery),
+    parameters: openApiQueryParameters(query),
     responses: { 200: jsonResponse(schema, description), 400: invalidParameterResponse },
   });
 
@@ -124,21 +127,31 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
       async ({ request }) => {
         const query = validateQuery(OutcomeFilterQuery, new URL(request.url).searchParams);
         const filters = parseFilters(query);
-        return renderStats(await cached("stats", [filters], () => outcomeStats(sql, filters)));
+        // The total row alone (no dimension, no group listed).
+        const grouping = { dims: [], tz: UTC };
+        const [total] = await cached("stats", [filters], () => groupedAggregates(sql, filters, grouping, { by: "outcomes", desc: true, limit: 0 }));
+        return renderStats(total!);
       },
       { detail: { tags: ["outcomes"], ...filterDoc("Totals, revenue, averages and win rate", OutcomeStats, "Aggregate figures over the filtered outcomes.") } },
     )
     .get(
       "/api/outcomes/daily_stats/",
       async ({ request }) => {
-        const query = validateQuery(OutcomeFilterQuery, new URL(request.url).searchParams);
+        const query = validateQuery(DailyStatsQuery, new URL(request.url).searchParams);
         const filters = parseFilters(query);
-        return (await cached("daily", [filters], () => dailyStats(sql, filters))).map(renderDailyStat);
+        const grouping = { dims: ["day"] as const, tz: await zones.resolve(query.tz) };
+        const rows = await cached("daily", [filters, grouping.tz], () => groupedAggregates(sql, filters, grouping, { by: "day", desc: true }));
+        return rows.filter((row) => row.rank !== "0").map(renderDailyStat);
       },
       {
         detail: {
           tags: ["outcomes"],
-          ...filterDoc("Per UTC day: totals, wins, revenue, average win price", DailyStats, "One entry per UTC day with outcomes, newest first."),
+          ...filterDoc(
+            "Per day (UTC, or the zone of tz): totals, wins, revenue, average win price, revenue per currency",
+            DailyStats,
+            "One entry per day with outcomes, newest first.",
+            DailyStatsQuery,
+          ),
         },
       },
     )
@@ -148,17 +161,24 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
         const query = validateQuery(TimeSeriesQuery, new URL(request.url).searchParams);
         const filters = parseFilters(query);
         const interval = query.interval === "minute" || query.interval === "hour" ? query.interval : "day";
+        const tz = await zones.resolve(query.tz);
         const requested = requestedSpan(filters, interval);
         checkBucketCount(requested, interval);
-        const rows = await cached("series", [filters, interval], () => timeSeries(sql, filters, interval));
-        const span = closeSpan(requested, rows, interval);
-        if (span) checkBucketCount(span, interval);
-        return { interval, results: span ? fillSeries(rows, span, interval) : [] };
+        const points = await cached("series", [filters, interval, tz], async () => {
+          const rows = seriesRows(await groupedAggregates(sql, filters, { dims: [interval], tz }, { by: interval, desc: false }));
+          const span = closeSpan(requested, rows, interval);
+          if (!span) return [];
+          checkBucketCount(span, interval);
+          const starts = await bucketStarts(sql, filters, rows, interval, tz);
+          checkCount(starts.length, interval);
+          return fillSeries(rows, starts);
+        });
+        return { interval, results: points };
       },
       {
         detail: {
           tags: ["outcomes"],
-          summary: "Per UTC minute, hour or day: outcomes, wins and revenue, oldest first",
+          summary: "Per minute, hour or day (UTC, or the zone of tz): outcomes, wins and revenue, oldest first",
           parameters: openApiQueryParameters(TimeSeriesQuery),
           responses: { 200: jsonResponse(TimeSeries, "One point per bucket of the period, empty buckets as zeros."), 400: invalidParameterResponse },
         },

@@ -4,6 +4,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { PageParams, pageOf } from "../http/pagination";
 import { choiceParam, param } from "../http/params";
 import { filterParams } from "./outcomes.filters";
+import { TzParam } from "./outcomes.zones";
 
 export const ORDERING_FIELDS = ["timestamp", "win_price", "bid_price", "created_at", "id"] as const;
 export type OrderingField = (typeof ORDERING_FIELDS)[number];
@@ -38,6 +39,8 @@ export const OutcomeListQuery = Type.Object({ ...ListFilterParams, ...PageParams
 export type OutcomeListQuery = Static<typeof OutcomeListQuery>;
 export const OutcomeFilterQuery = Type.Object(FilterParams);
 export type OutcomeFilterQuery = Static<typeof OutcomeFilterQuery>;
+export const DailyStatsQuery = Type.Object({ ...FilterParams, ...TzParam });
+export type DailyStatsQuery = Static<typeof DailyStatsQuery>;
 
 const Price = Type.String({ description: "Exact decimal, at least 2 fractional digits.", examples: ["0.80"] });
 const Instant = Type.String({ description: "ISO-8601 in UTC with microseconds when stored.", examples: ["2025-10-25T12:00:00.123456Z"] });
@@ -73,16 +76,24 @@ export type OutcomeDetail = Static<typeof OutcomeDetail>;
 export const OutcomePage = pageOf(OutcomeRecord, "OutcomePage");
 export type OutcomePage = Static<typeof OutcomePage>;
 
+/** Revenue per currency: the truth behind the mixed figures. One entry per currency with outcomes. */
+export const RevenueByCurrency = Type.Record(Type.String({ pattern: "^[A-Z]{3}$" }), Type.String({ description: "Exact decimal." }), {
+  description:
+    "Sum of win_price over wins per currency code (exact decimal text), one entry per currency with outcomes; revenue, averages and profit margin add prices of different currencies as the original did.",
+  examples: [{ EUR: "0.80", USD: "13352.80" }],
+});
+
 export const OutcomeStats = Type.Object(
   {
     total_outcomes: Type.Integer(),
     total_wins: Type.Integer(),
     total_losses: Type.Integer(),
-    total_revenue: Type.Number({ description: "Sum of win_price over wins." }),
-    average_win_price: Type.Number({ description: "Mean win_price over wins; 0.0 when none." }),
-    average_bid_price: Type.Number({ description: "Mean bid_price over all outcomes; 0.0 when none." }),
+    total_revenue: Type.Number({ description: "Sum of win_price over wins, currencies mixed as the original did: see revenue_by_currency." }),
+    average_win_price: Type.Number({ description: "Mean win_price over wins, currencies mixed; 0.0 when none." }),
+    average_bid_price: Type.Number({ description: "Mean bid_price over all outcomes, currencies mixed; 0.0 when none." }),
     enriched_count: Type.Integer(),
     win_rate: Type.Number({ description: "wins / total × 100, rounded to 2 places; 0.0 when empty." }),
+    revenue_by_currency: RevenueByCurrency,
   },
   { title: "OutcomeStats" },
 );
@@ -90,11 +101,12 @@ export type OutcomeStats = Static<typeof OutcomeStats>;
 
 export const DailyStat = Type.Object(
   {
-    date: Type.String({ format: "date", description: "UTC day." }),
+    date: Type.String({ format: "date", description: "The day in the zone of tz (default UTC)." }),
     total: Type.Integer(),
     wins: Type.Integer(),
-    revenue: Type.Union([Type.Number(), Type.Null()], { description: "Sum of win_price over wins; null on a day without wins." }),
-    avg_win_price: Type.Union([Type.Number(), Type.Null()], { description: "Mean win_price over wins; null on a day without wins." }),
+    revenue: Type.Union([Type.Number(), Type.Null()], { description: "Sum of win_price over wins, currencies mixed; null on a day without wins." }),
+    avg_win_price: Type.Union([Type.Number(), Type.Null()], { description: "Mean win_price over wins, currencies mixed; null on a day without wins." }),
+    revenue_by_currency: RevenueByCurrency,
   },
   { title: "DailyStat" },
 );
@@ -112,8 +124,9 @@ export const TimeSeriesQuery = Type.Object({
   ...FilterParams,
   interval: choiceParam(
     ["minute", "hour", "day"],
-    `Bucket width: one UTC minute (at most ${MAX_MINUTE_BUCKETS} buckets, counted from the outcomes), one UTC hour or one UTC day (default day).`,
+    `Bucket width: one minute (at most ${MAX_MINUTE_BUCKETS} buckets, counted from the outcomes; the same in every zone), one hour or one day of the zone tz (default day).`,
   ),
+  ...TzParam,
 });
 export type TimeSeriesQuery = Static<typeof TimeSeriesQuery>;
 
@@ -121,7 +134,10 @@ const Money = Type.String({ description: "Exact decimal sum of win_price over wi
 
 export const TimeSeriesPoint = Type.Object(
   {
-    bucket: Type.String({ description: "Start of the bucket, ISO-8601 UTC.", examples: ["2025-10-25T12:00:00Z"] }),
+    bucket: Type.String({
+      description: "Start of the bucket, ISO-8601 UTC (with tz, the start of the zone's hour or day, e.g. 2025-10-25T22:00:00Z for a day in Europe/Berlin).",
+      examples: ["2025-10-25T12:00:00Z"],
+    }),
     outcomes: Type.Integer(),
     wins: Type.Integer(),
     revenue: Money,

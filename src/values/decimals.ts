@@ -41,3 +41,20 @@ export function numberToDecimalText(value: number): string {
 export function aggregateNumber(text: string | null, whenNull: number | null = 0): number | null {
   return text === null ? whenNull : Number(text);
 }
+
+/** a − b of two decimal texts (either may be signed), exactly, as signed decimal text. */
+export function subtractDecimals(a: string, b: string): string {
+  const parse = (text: string) => {
+    const negative = text.startsWith("-");
+    const [i, f = ""] = text.replace(/^-/, "").split(".") as [string, string?];
+    return { negative, i, f };
+  };
+  const x = parse(a),
+    y = parse(b);
+  const scale = Math.max(x.f.length, y.f.length);
+  const units = (v: ReturnType<typeof parse>) => (v.negative ? -1n : 1n) * BigInt(v.i + v.f.padEnd(scale, "0"));
+  const diff = units(x) - units(y);
+  const digits = (diff < 0n ? -diff : diff).toString().padStart(scale + 1, "0");
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return diff < 0n ? `-${text}` : text;
+}

@@ -79,3 +79,16 @@ export function compareInstants(a: string, b: string): number {
   const micros = (text: string) => Number(`${/\.(\d+)/.exec(text)?.[1] ?? ""}000000`.slice(3, 6));
   return epochMs(a).ms - epochMs(b).ms || micros(a) - micros(b);
 }
+
+/** Microseconds since the epoch of a parseIsoTimestamp or pgInstant value. */
+export function epochMicros(text: string): bigint {
+  const micros = Number(`${/\.(\d+)/.exec(text)?.[1] ?? ""}000000`.slice(3, 6));
+  return BigInt(epochMs(text).ms) * 1000n + BigInt(micros);
+}
+
+/** An instant in microseconds as ISO-8601 text PostgreSQL reads (pgInstant's, to the microsecond). */
+export function pgInstantMicros(micros: bigint): string {
+  const ms = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
+  const rest = micros - ms * 1000n;
+  return pgInstant(Number(ms)).replace(/(\.\d{3})Z/, `$1${String(rest).padStart(3, "0")}Z`);
+}

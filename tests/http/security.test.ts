@@ -43,6 +43,8 @@ const API_PATHS = () => [
   "/api/outcomes/winners/",
   "/api/outcomes/stats/",
   "/api/outcomes/daily_stats/",
+  "/api/outcomes/breakdown/?by=site_domain",
+  "/api/outcomes/breakdown?by=day&tz=Europe/Berlin",
   `/api/outcomes/${someId}/`,
   `/api/outcomes/${someId}`,
   "/api/dead_letters/",

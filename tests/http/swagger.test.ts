@@ -26,7 +26,20 @@ afterAll(async () => {
 
 const FILTERS = ["user_id", "site_domain", "win_status", "enriched", "min_price", "max_price", "currency", "from", "to"];
 const LIST_PARAMS = [...FILTERS, "search", "page", "page_size", "cursor", "ordering"];
-const STATS_FIELDS = ["total_outcomes", "total_wins", "total_losses", "total_revenue", "average_win_price", "average_bid_price", "enriched_count", "win_rate"];
+const STATS_FIELDS = [
+  "total_outcomes",
+  "total_wins",
+  "total_losses",
+  "total_revenue",
+  "average_win_price",
+  "average_bid_price",
+  "enriched_count",
+  "win_rate",
+  "revenue_by_currency",
+];
+const BREAKDOWN_PARAMS = [...FILTERS, "search", "by", "order", "limit", "tz", "compare"];
+/** A query a route needs to answer 200 (breakdown/ requires by). */
+const SAMPLE_QUERY: Record<string, string> = { "/api/outcomes/breakdown/": "?by=site_domain" };
 
 /** Every route of issue 2 as the document names it, with the query parameters it takes. */
 const ROUTES: [string, string[]][] = [
@@ -34,9 +47,10 @@ const ROUTES: [string, string[]][] = [
   ["/api/outcomes/", LIST_PARAMS],
   ["/api/outcomes/winners/", LIST_PARAMS],
   ["/api/outcomes/stats/", FILTERS],
-  ["/api/outcomes/daily_stats/", FILTERS],
+  ["/api/outcomes/daily_stats/", [...FILTERS, "tz"]],
   ["/api/outcomes/{id}/", FILTERS],
-  ["/api/outcomes/timeseries/", [...FILTERS, "interval"]],
+  ["/api/outcomes/timeseries/", [...FILTERS, "interval", "tz"]],
+  ["/api/outcomes/breakdown/", BREAKDOWN_PARAMS],
   ["/api/outcomes/top/", [...FILTERS, "by", "limit"]],
   ["/api/outcomes/price_distribution/", [...FILTERS, "price"]],
   ["/api/ingest/status/", ["from", "to"]],
@@ -73,6 +87,7 @@ describe("/swagger/json", () => {
         .sort(),
     ).toEqual([
       "/api/outcomes/",
+      "/api/outcomes/breakdown/",
       "/api/outcomes/daily_stats/",
       "/api/outcomes/price_distribution/",
       "/api/outcomes/stats/",
@@ -88,7 +103,7 @@ describe("/swagger/json", () => {
       const concrete = path.replace("{id}", String(someId));
       const other = concrete.endsWith("/") ? concrete.slice(0, -1) : `${concrete}/`;
       for (const variant of [concrete, other]) {
-        const { status } = await api.get(variant);
+        const { status } = await api.get(variant + (SAMPLE_QUERY[path] ?? ""));
         expect({ variant, status }).toEqual({ variant, status: 200 });
       }
     }
@@ -142,7 +157,29 @@ describe("/swagger/json", () => {
   test("daily_stats describes an array of days", () => {
     const days = schemaOf("/api/outcomes/daily_stats/", "200");
     expect(days.type).toBe("array");
-    expect(propertyNames(days.items)).toEqual(["avg_win_price", "date", "revenue", "total", "wins"]);
+    expect(propertyNames(days.items)).toEqual(["avg_win_price", "date", "revenue", "revenue_by_currency", "total", "wins"]);
+  });
+
+  test("breakdown describes its groups and total, each with the per-currency revenue", () => {
+    const breakdown = schemaOf("/api/outcomes/breakdown/", "200");
+    expect(propertyNames(breakdown)).toEqual(["by", "groups", "limit", "order", "previous_period", "results", "total", "tz"]);
+    expect(breakdown.required).not.toContain("previous_period");
+    const metrics = [
+      "avg_bid_price",
+      "avg_win_price",
+      "enriched_count",
+      "losses",
+      "outcomes",
+      "profit_margin",
+      "revenue",
+      "revenue_by_currency",
+      "win_rate",
+      "wins",
+    ];
+    // previous and change: with compare=previous_period only.
+    expect(propertyNames(breakdown.properties.results.items)).toEqual(["key", "previous", "change", ...metrics].sort());
+    expect(propertyNames(breakdown.properties.total)).toEqual(["previous", "change", ...metrics].sort());
+    expect(schemaOf("/api/outcomes/breakdown/", "400").title).toBe("ErrorBody");
   });
 
   test("every outcomes route describes the 400 error body, and those that can 404 the 404 body", () => {

@@ -69,13 +69,15 @@ describe("aggregate answers cached until the data changes", () => {
     expect((await lookups()).miss).toBe(start.miss + 2);
   });
 
-  test("drops daily stats, list counts, series and top lists on a change too", async () => {
+  test("drops daily stats, list counts, series, top lists and breakdowns on a change too", async () => {
     const paths = [
       "/api/outcomes/daily_stats/",
       "/api/outcomes/?site_domain=generated.example",
       "/api/outcomes/winners/?site_domain=generated.example&cursor=",
       "/api/outcomes/timeseries/?interval=day&from=2025-11-01T00:00:00Z&to=2025-11-02T00:00:00Z",
       "/api/outcomes/top/?by=site_domain",
+      "/api/outcomes/breakdown/?by=site_domain&site_domain=generated.example",
+      "/api/outcomes/breakdown/?by=site_domain&site_domain=generated.example&from=2025-11-01&to=2025-11-02&compare=previous_period",
     ];
     const before = await Promise.all(paths.map((path) => api.get(path)));
     const cachedAgain = await Promise.all(paths.map((path) => api.get(path)));
@@ -84,7 +86,7 @@ describe("aggregate answers cached until the data changes", () => {
     const version = feed.version;
     await insertGeneratedOutcomes(db.setup, 3, { userId: "cache-b", wins: 3 });
     await until(() => feed.version > version, "the insert's notification");
-    const [daily, list, winners, series, top] = await Promise.all(paths.map((path) => api.get(path)));
+    const [daily, list, winners, series, top, breakdown, compared] = await Promise.all(paths.map((path) => api.get(path)));
     const day = (body: { date: string; total: number }[]) => body.find((d) => d.date === "2025-11-01")!;
     expect(day(daily!.body).total).toBe(day(before[0]!.body).total + 3);
     expect(list!.body.count).toBe(before[1]!.body.count + 3);
@@ -92,6 +94,8 @@ describe("aggregate answers cached until the data changes", () => {
     expect(series!.body.results[0].outcomes).toBe(before[3]!.body.results[0].outcomes + 3);
     const generated = (body: { results: { key: string; outcomes: number }[] }) => body.results.find((r) => r.key === "generated.example")!.outcomes;
     expect(generated(top!.body)).toBe(generated(before[4]!.body) + 3);
+    expect(breakdown!.body.total.outcomes).toBe(before[5]!.body.total.outcomes + 3);
+    expect(compared!.body.total.change.outcomes).toBe(before[6]!.body.total.change.outcomes + 3);
   });
 
   test("hears nothing from an insert of duplicates only or from a rolled-back insert", async () => {

@@ -1,6 +1,8 @@
 // GET /api/outcomes/timeseries/?interval=minute: minute buckets for short periods, counted from the
-// outcomes themselves (no rollup keeps minutes), every figure computed here from the fixture rows.
+// outcomes themselves (no rollup keeps minutes), every figure computed here from the fixture rows;
+// tz= is accepted and leaves them UTC minutes (every zone's offset is a whole number of minutes).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { planGrouped } from "../../src/outcomes/outcomes.grouped";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
 
@@ -63,6 +65,33 @@ describe("GET /api/outcomes/timeseries/?interval=minute", () => {
       detail: "Invalid query parameter: interval.",
       errors: { interval: ["The period spans 361 minute buckets: expected at most 360; narrow from/to or use interval=hour."] },
     });
+  });
+
+  test("gives the same UTC minutes with tz=Asia/Kolkata, tz=Asia/Kathmandu and tz=America/New_York as without", async () => {
+    const period = "interval=minute&from=2025-11-01T09:58:30Z&to=2025-11-01T10:14:00Z";
+    const utc = (await api.get(`/api/outcomes/timeseries/?${period}`)).body;
+    for (const tz of ["Asia/Kolkata", "Asia/Kathmandu", "America/New_York"]) {
+      const { status, body } = await api.get(`/api/outcomes/timeseries/?${period}&tz=${tz}`);
+      expect(status).toBe(200);
+      expect(body).toEqual(utc);
+    }
+  });
+
+  test("refuses 361 minute buckets with tz as without", async () => {
+    const { status, body } = await api.get("/api/outcomes/timeseries/?interval=minute&tz=Asia/Kolkata&from=2025-11-01T06:00:00Z&to=2025-11-01T12:00:00.5Z");
+    expect(status).toBe(400);
+    expect(body.errors).toEqual({ interval: ["The period spans 361 minute buckets: expected at most 360; narrow from/to or use interval=hour."] });
+  });
+
+  test("refuses an unknown zone with minutes too, naming tz", async () => {
+    const { status, body } = await api.get("/api/outcomes/timeseries/?interval=minute&tz=Europe/Atlantis&from=2025-11-01T10:00:00Z&to=2025-11-01T11:00:00Z");
+    expect(status).toBe(400);
+    expect(Object.keys(body.errors)).toEqual(["tz"]);
+  });
+
+  test("is counted from the base table: no rollup serves minutes", () => {
+    const filters = { from: "2025-11-01T10:00:00+00:00", to: "2025-11-01T16:00:00+00:00" };
+    for (const tz of ["UTC", "Asia/Kolkata"]) expect(planGrouped(filters, { dims: ["minute"], tz })).toEqual({ base: [filters] });
   });
 
   test("equals the hourly series summed per hour", async () => {

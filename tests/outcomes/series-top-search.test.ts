@@ -2,8 +2,10 @@
 // the search parameter of the list. Every expected figure is computed here from the fixture rows with exact
 // decimal arithmetic and plain text comparisons, never by the code under test.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { timeSeries, topBy } from "../../src/outcomes/outcomes.aggregates";
+import { topBy } from "../../src/outcomes/outcomes.aggregates";
 import { type Filters, whereClause } from "../../src/outcomes/outcomes.filters";
+import { groupedAggregates } from "../../src/outcomes/outcomes.grouped";
+import type { AggregatePlan } from "../../src/outcomes/outcomes.rollup-plan";
 import { planAggregate } from "../../src/outcomes/outcomes.rollup-plan";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { compareDecimals, sumDecimals } from "../support/exact-decimal";
@@ -114,7 +116,8 @@ describe("with the fixture outcomes", () => {
       ];
       for (const filters of cases) {
         for (const interval of ["hour", "day"] as const) {
-          expect(await timeSeries(db.sql, filters, interval)).toEqual(await timeSeries(db.sql, filters, interval, { base: [filters] }));
+          const series = (plan?: AggregatePlan) => groupedAggregates(db.sql, filters, { dims: [interval], tz: "UTC" }, { by: interval, desc: false }, plan);
+          expect(await series()).toEqual(await series({ base: [filters] }));
         }
       }
     });

@@ -37,6 +37,8 @@ describe("GET /api/outcomes/stats/", () => {
       average_bid_price: expectedStats(rows).average_bid_price,
       enriched_count: 13,
       win_rate: 66.67,
+      // The mixed total_revenue, split: b-06 is the only EUR win.
+      revenue_by_currency: { EUR: "0.80", USD: "13352.803402" },
     });
     expect(body).toEqual(expectedStats(rows));
   });
@@ -59,6 +61,7 @@ describe("GET /api/outcomes/stats/", () => {
       average_bid_price: 0.3333333333333333,
       enriched_count: 2,
       win_rate: 100,
+      revenue_by_currency: { USD: "1.00" },
     });
   });
 
@@ -93,6 +96,7 @@ describe("GET /api/outcomes/stats/", () => {
       average_bid_price: 0,
       enriched_count: 0,
       win_rate: 0,
+      revenue_by_currency: {},
     });
     expect(text).not.toContain("null");
   });
@@ -108,6 +112,8 @@ describe("GET /api/outcomes/stats/", () => {
       average_bid_price: 1.525,
       enriched_count: 2,
       win_rate: 0,
+      // A currency with outcomes but no wins is listed with zero revenue.
+      revenue_by_currency: { USD: "0.00" },
     });
   });
 });
@@ -117,11 +123,12 @@ describe("GET /api/outcomes/daily_stats/", () => {
     const { status, body } = await api.get("/api/outcomes/daily_stats/");
     expect(status).toBe(200);
     expect(body).toEqual([
-      { date: "2025-10-26", total: 6, wins: 4, revenue: 4.4, avg_win_price: 1.1 },
-      { date: "2025-10-25", total: 9, wins: 7, revenue: 13348.603401, avg_win_price: 1906.943343 },
-      { date: "2025-10-24", total: 6, wins: 5, revenue: 0.600001, avg_win_price: 0.1200002 },
+      // The mixed revenue, split: 0.80 EUR + 3.60 USD is no 4.4 of anything.
+      { date: "2025-10-26", total: 6, wins: 4, revenue: 4.4, avg_win_price: 1.1, revenue_by_currency: { EUR: "0.80", USD: "3.60" } },
+      { date: "2025-10-25", total: 9, wins: 7, revenue: 13348.603401, avg_win_price: 1906.943343, revenue_by_currency: { USD: "13348.603401" } },
+      { date: "2025-10-24", total: 6, wins: 5, revenue: 0.600001, avg_win_price: 0.1200002, revenue_by_currency: { USD: "0.600001" } },
       // Losses only: revenue and average are null, as in the original.
-      { date: "2025-10-23", total: 3, wins: 0, revenue: null, avg_win_price: null },
+      { date: "2025-10-23", total: 3, wins: 0, revenue: null, avg_win_price: null, revenue_by_currency: { USD: "0.00" } },
     ]);
     expect(body).toEqual(expectedDailyStats(rows));
   });
@@ -129,8 +136,8 @@ describe("GET /api/outcomes/daily_stats/", () => {
   test("puts 23:59:59.999999 and 00:00:00 UTC on different days", async () => {
     const { body } = await api.get("/api/outcomes/daily_stats/?from=2025-10-24T23:59:59.999999Z&to=2025-10-25T00:00:00.000001Z");
     expect(body).toEqual([
-      { date: "2025-10-25", total: 1, wins: 1, revenue: 0.2, avg_win_price: 0.2 },
-      { date: "2025-10-24", total: 2, wins: 1, revenue: 0.1, avg_win_price: 0.1 },
+      { date: "2025-10-25", total: 1, wins: 1, revenue: 0.2, avg_win_price: 0.2, revenue_by_currency: { USD: "0.20" } },
+      { date: "2025-10-24", total: 2, wins: 1, revenue: 0.1, avg_win_price: 0.1, revenue_by_currency: { USD: "0.10" } },
     ]);
   });
 
@@ -180,6 +187,7 @@ describe("on an empty table", () => {
       average_bid_price: 0,
       enriched_count: 0,
       win_rate: 0,
+      revenue_by_currency: {},
     });
   });
 

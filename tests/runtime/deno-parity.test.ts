@@ -72,6 +72,9 @@ const CASES: [what: string, path: string, status: number][] = [
   ["a filtered list", "/api/outcomes/?win_status=true&currency=usd&page_size=3", 200],
   ["the stats", "/api/outcomes/stats/", 200],
   ["the daily stats", "/api/outcomes/daily_stats/", 200],
+  ["the daily stats of a zone", "/api/outcomes/daily_stats/?tz=Europe/Berlin", 200],
+  ["a breakdown", "/api/outcomes/breakdown/?by=site_domain,day&order=-outcomes", 200],
+  ["a breakdown refused", "/api/outcomes/breakdown/?by=day,day&tz=Mars/Base", 400],
   ["a validation error", "/api/outcomes/?page_size=0&win_status=maybe", 400],
   ["an unknown path", "/api/nothing-here/", 404],
 ];

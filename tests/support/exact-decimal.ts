@@ -57,3 +57,29 @@ export function winRate(wins: number, total: number): number {
   if (twiceRemainder > BigInt(total) || (twiceRemainder === BigInt(total) && hundredths % 2n === 1n)) hundredths += 1n;
   return Number(hundredths) / 100;
 }
+
+/** A decimal as the API renders money: no trailing zeros past the second fractional digit ("0.8" → "0.80"); signed. */
+export function money(text: string): string {
+  const sign = text.startsWith("-") ? "-" : "";
+  const [whole, fraction = ""] = text.replace(/^-/, "").split(".") as [string, string?];
+  const rendered = `${whole.replace(/^0+(?=\d)/, "")}.${fraction.replace(/0+$/, "").padEnd(2, "0")}`;
+  return sign && /[1-9]/.test(rendered) ? `-${rendered}` : rendered;
+}
+
+/** a − b exactly, as signed decimal text. */
+export function subtractDecimals(a: string, b: string): string {
+  const x = scaled(a),
+    y = scaled(b);
+  const scale = Math.max(x.scale, y.scale);
+  const diff = rescale(x, scale) - rescale(y, scale);
+  return (diff < 0n ? "-" : "") + format(diff < 0n ? -diff : diff, scale);
+}
+
+/** The exact mean of the texts rounded half away from zero to `scale` fractional digits. */
+export function meanRounded(texts: readonly string[], scale: number): string {
+  const sum = scaled(sumDecimals(texts));
+  const numerator = sum.units * 10n ** BigInt(scale + 1);
+  const denominator = BigInt(texts.length) * 10n ** BigInt(sum.scale);
+  const tenths = numerator / denominator;
+  return format((tenths + 5n) / 10n, scale);
+}

@@ -1,6 +1,6 @@
 // What the API must answer for the fixture rows, computed here from the rows themselves:
 // plain predicates, a plain sort and exact decimal sums. Nothing here calls the code under test.
-import { compareDecimals, meanAsNumber, sumDecimals, winRate } from "./exact-decimal";
+import { compareDecimals, meanAsNumber, money, sumDecimals, winRate } from "./exact-decimal";
 import type { StoredOutcome } from "./fixtures";
 
 /** The fields of an outcome record, in the original's order (its detail serializer): the contract clients rely on. */
@@ -70,6 +70,15 @@ export interface ExpectedStats {
   average_bid_price: number;
   enriched_count: number;
   win_rate: number;
+  revenue_by_currency: Record<string, string>;
+}
+
+/** Sum of win_price over wins per currency, every currency with outcomes, as the API renders money. */
+export function revenueByCurrency(rows: readonly StoredOutcome[]): Record<string, string> {
+  const currencies = [...new Set(rows.map((row) => row.currency))].sort();
+  return Object.fromEntries(
+    currencies.map((currency) => [currency, money(sumDecimals(rows.filter((row) => row.currency === currency && row.win_status).map((row) => row.win_price)))]),
+  );
 }
 
 export function expectedStats(rows: readonly StoredOutcome[]): ExpectedStats {
@@ -83,6 +92,7 @@ export function expectedStats(rows: readonly StoredOutcome[]): ExpectedStats {
     average_bid_price: rows.length === 0 ? 0 : meanAsNumber(rows.map((row) => row.bid_price)),
     enriched_count: rows.filter((row) => row.enriched).length,
     win_rate: winRate(wins.length, rows.length),
+    revenue_by_currency: revenueByCurrency(rows),
   };
 }
 
@@ -92,6 +102,7 @@ export interface ExpectedDay {
   wins: number;
   revenue: number | null;
   avg_win_price: number | null;
+  revenue_by_currency: Record<string, string>;
 }
 
 /** One entry per UTC day that has outcomes, newest day first. */
@@ -106,6 +117,7 @@ export function expectedDailyStats(rows: readonly StoredOutcome[]): ExpectedDay[
       wins: wins.length,
       revenue: wins.length === 0 ? null : Number(sumDecimals(wins)),
       avg_win_price: wins.length === 0 ? null : meanAsNumber(wins),
+      revenue_by_currency: revenueByCurrency(ofDay),
     };
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { aggregateNumber, numberToDecimalText, renderPrice } from "../../src/values/decimals";
+import { aggregateNumber, numberToDecimalText, renderPrice, subtractDecimals } from "../../src/values/decimals";
 
 describe("renderPrice", () => {
   test.each([
@@ -57,5 +57,19 @@ describe("aggregateNumber", () => {
   test("gives 0 for SQL NULL unless told otherwise", () => {
     expect(aggregateNumber(null)).toBe(0);
     expect(aggregateNumber(null, null)).toBeNull();
+  });
+});
+
+describe("subtractDecimals", () => {
+  test.each([
+    ["1003.79", "0.1", "1003.69"],
+    ["0.1", "0.3", "-0.2"],
+    ["0", "0", "0"],
+    ["-0.5", "0.25", "-0.75"],
+    ["0.25", "-0.5", "0.75"],
+    ["999999999999.999999", "0.000001", "999999999999.999998"],
+    ["12", "12.000", "0.000"],
+  ])("%s − %s is exactly %s", (a, b, difference) => {
+    expect(subtractDecimals(a, b)).toBe(difference);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { compareInstants, epochMs, isoUtc, parseIsoTimestamp, pgInstant } from "../../src/values/timestamps";
+import { compareInstants, epochMicros, epochMs, isoUtc, parseIsoTimestamp, pgInstant, pgInstantMicros } from "../../src/values/timestamps";
 import { SERVER } from "../support/db";
 
 describe("parseIsoTimestamp", () => {
@@ -100,5 +100,23 @@ describe("compareInstants", () => {
     expect(compareInstants("2025-10-25T12:00:00.000002+00:00", "2025-10-25T12:00:00.000001+00:00")).toBeGreaterThan(0);
     expect(compareInstants("2025-10-25T14:00:00+02:00", "2025-10-25T12:00:00+00:00")).toBe(0);
     expect(compareInstants("9999-12-31T23:59:59.999999+00:00", pgInstant(Date.UTC(10000, 0, 1)))).toBeLessThan(0);
+  });
+});
+
+describe("epochMicros and pgInstantMicros", () => {
+  test.each([
+    ["2025-10-24T23:59:59.999999+00:00", "2025-10-24T23:59:59.999999Z"],
+    ["2025-10-25T00:00:00+00:00", "2025-10-25T00:00:00.000000Z"],
+    ["2025-10-25T02:00:00.5+02:00", "2025-10-25T00:00:00.500000Z"],
+    ["1969-12-31T23:59:59.999999+00:00", "1969-12-31T23:59:59.999999Z"],
+    ["0001-01-01T00:00:00.000001+00:00", "0001-01-01T00:00:00.000001Z"],
+  ])("%s round-trips to the microsecond as %s", (text, iso) => {
+    expect(pgInstantMicros(epochMicros(text))).toBe(iso);
+  });
+
+  test("a period shifted back by its own length keeps every microsecond", () => {
+    const from = epochMicros("2025-10-24T23:59:59.999999+00:00");
+    const to = epochMicros("2025-10-25T00:00:00.000001+00:00");
+    expect(pgInstantMicros(from - (to - from))).toBe("2025-10-24T23:59:59.999997Z");
   });
 });

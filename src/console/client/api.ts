@@ -59,6 +59,7 @@ export async function apiGet<T>(path: string, params: Params = {}): Promise<T> {
 export type { DeadLetterRecord as DeadLetter } from "../../dead-letters/dead-letters.schema";
 export type { Page } from "../../http/pagination";
 export type { IngestStatus } from "../../ingest/ingest-status.schema";
+export type { Breakdown, BreakdownGroup } from "../../outcomes/outcomes.breakdown.schema";
 export type { PriceDistribution } from "../../outcomes/outcomes.price-distribution.schema";
 export type {
   OutcomeDetail,

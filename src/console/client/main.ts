@@ -1,4 +1,5 @@
 // The console's entry point: picks the view for the path and keeps it in step with history.
+import { breakdownView } from "./breakdown.ts";
 import { deadLettersView } from "./dead-letters.ts";
 import { detailView } from "./detail.ts";
 import { h } from "./dom.ts";
@@ -15,6 +16,8 @@ function viewFor(route: Route): View {
       return outcomesView();
     case "outcome":
       return detailView(route.id);
+    case "breakdown":
+      return breakdownView();
     case "dead-letters":
       return deadLettersView();
     case "not-found":
@@ -30,6 +33,7 @@ const TITLES: Record<Route["name"], string> = {
   overview: "Overview",
   outcomes: "Outcomes",
   outcome: "Outcome",
+  breakdown: "Breakdown",
   "dead-letters": "Dead letters",
   "not-found": "Not found",
 };

@@ -4,12 +4,19 @@ import { ApiFailure, AuthRequired } from "./api.ts";
 import { alertBox, h, replaceChildren } from "./dom.ts";
 import { renderTokenForm } from "./token.ts";
 
-export type Route = { name: "overview" } | { name: "outcomes" } | { name: "outcome"; id: string } | { name: "dead-letters" } | { name: "not-found" };
+export type Route =
+  | { name: "overview" }
+  | { name: "outcomes" }
+  | { name: "outcome"; id: string }
+  | { name: "breakdown" }
+  | { name: "dead-letters" }
+  | { name: "not-found" };
 
 export function routeOf(pathname: string): Route {
   const path = pathname.replace(/\/+$/, "");
   if (path === "/console") return { name: "overview" };
   if (path === "/console/outcomes") return { name: "outcomes" };
+  if (path === "/console/breakdown") return { name: "breakdown" };
   if (path === "/console/dead-letters") return { name: "dead-letters" };
   const outcome = /^\/console\/outcomes\/([1-9]\d{0,17})$/.exec(path);
   if (outcome) return { name: "outcome", id: outcome[1]! };
