@@ -64,6 +64,13 @@ export function closeSpan(span: Span, rows: readonly SeriesRow[], interval: Inte
  * in UTC-width buckets first (before any query); a zone's days differ from that by at most one.
  */
 export function checkBucketCount(span: Span, interval: Interval): void {
+  // Minutes are counted from the outcomes themselves: an open end would group every outcome stored
+  // before the count could refuse it.
+  if (interval === "minute" && (span.start === undefined || span.end === undefined)) {
+    throw new ApiError(400, "Invalid query parameter: interval.", {
+      interval: [`interval=minute needs both from and to, at most ${MAX_BUCKETS.minute} minutes apart; or use interval=hour.`],
+    });
+  }
   if (span.start === undefined || span.end === undefined) return;
   checkCount(Math.max(0, (span.end - span.start) / BUCKET_MS[interval]), interval);
 }

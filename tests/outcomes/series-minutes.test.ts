@@ -83,6 +83,17 @@ describe("GET /api/outcomes/timeseries/?interval=minute", () => {
     expect(body.errors).toEqual({ interval: ["The period spans 361 minute buckets: expected at most 360; narrow from/to or use interval=hour."] });
   });
 
+  test("refuses minutes over an open period with a 400 naming from and to, before reading any outcome", async () => {
+    for (const period of ["", "&from=2025-11-01T10:00:00Z", "&to=2025-11-01T11:00:00Z"]) {
+      const { status, body } = await api.get(`/api/outcomes/timeseries/?interval=minute${period}`);
+      expect(status).toBe(400);
+      expect(body).toEqual({
+        detail: "Invalid query parameter: interval.",
+        errors: { interval: ["interval=minute needs both from and to, at most 360 minutes apart; or use interval=hour."] },
+      });
+    }
+  });
+
   test("refuses an unknown zone with minutes too, naming tz", async () => {
     const { status, body } = await api.get("/api/outcomes/timeseries/?interval=minute&tz=Europe/Atlantis&from=2025-11-01T10:00:00Z&to=2025-11-01T11:00:00Z");
     expect(status).toBe(400);
