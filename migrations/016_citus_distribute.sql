@@ -118,6 +118,73 @@ begin
     end;
     $fn$
     $ddl$;
+    -- The interval read once, on the coordinator: inside the GROUP BY, helios_partition_interval()
+    -- would be pushed down to the workers' shards and read a reference table from there, which
+    -- Citus refuses (a distributed query nested in a shard query).
+    execute $ddl$
+    create or replace function helios_default_partition_periods() returns setof timestamptz language plpgsql stable security definer as $fn$
+    declare
+        unit text := helios_partition_interval();
+    begin
+        return query
+        select min("timestamp") from auction_outcomes_default
+        where "timestamp" >= '0001-01-01T00:00:00Z' and "timestamp" < '10000-01-01T00:00:00Z'
+        group by date_trunc(unit, "timestamp", 'UTC')
+        order by 1;
+    end;
+    $fn$
+    $ddl$;
+    -- Citus takes only IMMUTABLE functions in an ON CONFLICT DO UPDATE SET of a distributed or
+    -- reference table; the later of two bounds (and now()) are computed first, the rest as in 008.
+    execute $ddl$
+    create or replace function helios_drop_outcome_partition(partition_name text, cutoff timestamptz) returns boolean language plpgsql security definer as $fn$
+    declare
+        p record;
+        estimate real;
+        available_from timestamptz;
+    begin
+        select * into p from outcome_partitions where name = partition_name and upper <= cutoff;
+        if not found then
+            return false;
+        end if;
+        select reltuples into estimate from pg_class where oid = to_regclass(quote_ident(p.name));
+        execute format('drop table if exists %I', p.name);
+        delete from outcome_partitions where name = p.name;
+        available_from := greatest(p.upper, (select value::timestamptz from storage_settings where name = 'outcomes_available_from'));
+        insert into storage_settings (name, value, updated_at) values ('outcomes_available_from', available_from, now())
+            on conflict (name) do update set value = excluded.value, updated_at = excluded.updated_at;
+        insert into storage_events (kind, partition_name, detail)
+            values ('dropped', p.name, jsonb_build_object('lower', p.lower, 'upper', p.upper, 'rows_estimate', estimate));
+        perform pg_notify('auction_outcomes_changed', '');
+        return true;
+    end;
+    $fn$
+    $ddl$;
+    execute $ddl$
+    create or replace function helios_drop_rollups_before(cutoff timestamptz) returns bigint language plpgsql security definer as $fn$
+    declare
+        hourly bigint;
+        daily bigint;
+        available_from timestamptz;
+    begin
+        delete from outcome_rollup_hourly where bucket < date_trunc('hour', cutoff, 'UTC');
+        get diagnostics hourly = row_count;
+        delete from outcome_rollup_daily_site where day < (cutoff at time zone 'UTC')::date;
+        get diagnostics daily = row_count;
+        if hourly + daily > 0 then
+            available_from := greatest(date_trunc('day', cutoff, 'UTC'), (select value::timestamptz from storage_settings where name = 'rollups_available_from'));
+            insert into storage_settings (name, value, updated_at) values ('rollups_available_from', available_from, now())
+                on conflict (name) do update set value = excluded.value, updated_at = excluded.updated_at;
+            insert into storage_events (kind, detail) values ('rollups_dropped', jsonb_build_object('before', cutoff, 'rows', hourly + daily));
+            perform pg_notify('auction_outcomes_changed', '');
+        end if;
+        return hourly + daily;
+    end;
+    $fn$
+    $ddl$;
     execute format('alter function helios_ensure_outcome_partition(timestamptz) set search_path = %I, pg_temp', current_schema());
+    execute format('alter function helios_drop_outcome_partition(text, timestamptz) set search_path = %I, pg_temp', current_schema());
+    execute format('alter function helios_drop_rollups_before(timestamptz) set search_path = %I, pg_temp', current_schema());
+    execute format('alter function helios_default_partition_periods() set search_path = %I, pg_temp', current_schema());
 end;
 $citus$;

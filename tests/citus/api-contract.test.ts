@@ -81,6 +81,10 @@ const PATHS = [
   "/api/outcomes/999999/",
 ];
 
+/** Fields that tell when something was read or done, not what is stored: the same on both by design, not by value. */
+const WHEN = new Set(["measured_at", "last_maintenance_at"]);
+const comparable = (body: unknown) => JSON.stringify(body, (key, value) => (WHEN.has(key) ? "(time)" : value));
+
 /** Follows `next` from `first` to the end, returning every page's body. */
 async function followNext(app: App, first: string): Promise<unknown[]> {
   const pages: unknown[] = [];
@@ -127,11 +131,15 @@ describe.skipIf(citusSkipReason !== undefined)("the API on Citus answers as on o
 
   test("every list, filter, ordering, page, aggregate, console and dead-letter answer is the same body", async () => {
     const differences: unknown[] = [];
+    const refused: string[] = [];
     for (const path of PATHS) {
       const [a, b] = [await singleApp.get(path), await citusApp.get(path)];
-      if (a.status !== b.status || JSON.stringify(a.body) !== JSON.stringify(b.body)) differences.push({ path, single: a.body, citus: b.body });
+      if (a.status !== 200) refused.push(`${a.status} ${path}`);
+      if (a.status !== b.status || comparable(a.body) !== comparable(b.body)) differences.push({ path, single: a.body, citus: b.body });
     }
     expect(differences).toEqual([]);
+    // Not equal by both failing: only the requests meant to fail did (a page past the end, a bad ordering, no such id).
+    expect(refused).toEqual(["404 /api/outcomes/?page_size=4&page=99", "400 /api/outcomes/?ordering=nonsense", "404 /api/outcomes/999999/"]);
   });
 
   test("the detail of every outcome is the same", async () => {

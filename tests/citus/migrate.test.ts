@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeBatch } from "../../src/ingest/batch-writer";
 import { applyMigrations, MIGRATIONS_DIR } from "../../src/db/migrate";
+import { writeBatch } from "../../src/ingest/batch-writer";
 import { PartitionKeeper } from "../../src/storage/partitions";
 import { batchOf, outcomeAt } from "../support/batches";
 import { citusSkipReason, createCitusDatabase, distributionOf, makeCoordinator } from "../support/citus";
@@ -139,7 +139,8 @@ describe.skipIf(citusSkipReason !== undefined)("upgrading a populated single-nod
     const before = {
       outcomes: await db.setup`select id::text, bid_id, "timestamp"::text, win_price::text from auction_outcomes order by id`,
       rollups: await rollups(db),
-      daily: await db.setup`select day::text, site_domain, currency, win_status, enriched, outcomes::text from outcome_rollup_daily_site order by 1, 2, 3, 4, 5`,
+      daily:
+        await db.setup`select day::text, site_domain, currency, win_status, enriched, outcomes::text from outcome_rollup_daily_site order by 1, 2, 3, 4, 5`,
       letters: await db.setup`select id::text, "offset"::text, reason from dead_letters order by id`,
     };
     expect(before.outcomes.length).toBe(stored.length);
@@ -152,7 +153,8 @@ describe.skipIf(citusSkipReason !== undefined)("upgrading a populated single-nod
     const after = {
       outcomes: await db.setup`select id::text, bid_id, "timestamp"::text, win_price::text from auction_outcomes order by id`,
       rollups: await rollups(db),
-      daily: await db.setup`select day::text, site_domain, currency, win_status, enriched, outcomes::text from outcome_rollup_daily_site order by 1, 2, 3, 4, 5`,
+      daily:
+        await db.setup`select day::text, site_domain, currency, win_status, enriched, outcomes::text from outcome_rollup_daily_site order by 1, 2, 3, 4, 5`,
       letters: await db.setup`select id::text, "offset"::text, reason from dead_letters order by id`,
     };
     expect(after).toEqual(before);
@@ -162,7 +164,10 @@ describe.skipIf(citusSkipReason !== undefined)("upgrading a populated single-nod
 
     // New ids continue after the last one stored, and the writer dedups against the moved rows.
     const redelivered = OUTCOMES[0]!;
-    const result = await writeBatch(db.sql, batchOf([outcomeAt(redelivered.bid_id, redelivered.timestamp), outcomeAt("after-upgrade", "2025-10-25T12:00:00Z")]));
+    const result = await writeBatch(
+      db.sql,
+      batchOf([outcomeAt(redelivered.bid_id, redelivered.timestamp), outcomeAt("after-upgrade", "2025-10-25T12:00:00Z")]),
+    );
     expect(result).toMatchObject({ inserted: 1, duplicates: 1 });
     const [next] = await db.setup<{ id: string }[]>`select id::text from auction_outcomes where bid_id = 'after-upgrade'`;
     expect(Number(next!.id)).toBeGreaterThan(Math.max(...stored.map((row) => row.id)));

@@ -8,8 +8,8 @@
 // its node list per database). Migrations then run against the coordinator like anywhere else.
 import { createSql, type Sql } from "../../src/db/client";
 import { applyMigrations } from "../../src/db/migrate";
+import { type TestDatabase, testConfig } from "./db";
 import { databaseServer, quietLog } from "./postgres";
-import { testConfig, type TestDatabase } from "./db";
 
 export const CITUS_DEFAULT_URL = "postgres://postgres@127.0.0.1:55450/postgres";
 const url = process.env.TEST_CITUS_URL ?? CITUS_DEFAULT_URL;
@@ -29,16 +29,24 @@ async function probe(): Promise<{ reason?: string; workers: Node[]; coordinator?
       select exists (select from pg_available_extensions where name = 'citus') as available,
              exists (select from pg_extension where extname = 'citus') as created`;
     if (!ext!.available) return { reason: `the citus extension is not installed on the PostgreSQL at ${where}`, workers: [] };
-    if (!ext!.created) return { reason: `${where} has citus installed but not created in its postgres database: not a coordinator made by scripts/citus-local.sh`, workers: [] };
+    if (!ext!.created)
+      return { reason: `${where} has citus installed but not created in its postgres database: not a coordinator made by scripts/citus-local.sh`, workers: [] };
     const nodes = await sql<{ nodename: string; nodeport: number; groupid: number }[]>`
       select nodename, nodeport, groupid from pg_dist_node where isactive and noderole = 'primary' order by nodeport`;
     const workers = nodes.filter((node) => node.groupid !== 0).map((node) => ({ host: node.nodename, port: node.nodeport }));
     const coordinator = nodes.find((node) => node.groupid === 0);
-    if (workers.length === 0 || !coordinator) return { reason: `the coordinator at ${where} has no workers or no coordinator host registered (scripts/citus-local.sh start registers them)`, workers: [] };
+    if (workers.length === 0 || !coordinator)
+      return {
+        reason: `the coordinator at ${where} has no workers or no coordinator host registered (scripts/citus-local.sh start registers them)`,
+        workers: [],
+      };
     return { workers, coordinator: { host: coordinator.nodename, port: coordinator.nodeport } };
   } catch (error) {
     const given = process.env.TEST_CITUS_URL ? "TEST_CITUS_URL" : "the default coordinator of scripts/citus-local.sh";
-    return { reason: `no Citus coordinator answers at ${where} (${given}: ${(error as Error).message}); \`bun run test\` starts one when citus is installed`, workers: [] };
+    return {
+      reason: `no Citus coordinator answers at ${where} (${given}: ${(error as Error).message}); \`bun run test\` starts one when citus is installed`,
+      workers: [],
+    };
   } finally {
     await sql.end({ timeout: 1 });
   }
