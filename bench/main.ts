@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, () => Promise<(args: string[]) => Promise<numbe
   generator: async () => (await import("./generator-speed")).benchGenerator,
   soak: async () => (await import("./soak")).benchSoak,
   storage: async () => (await import("./storage")).benchStorage,
+  citus: async () => (await import("./citus")).benchCitus,
 };
 
 async function main(argv: string[]): Promise<number> {

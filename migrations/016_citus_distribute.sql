@@ -10,9 +10,12 @@
 --                              Each partition's primary key becomes (id, bid_id): a unique key of a
 --                              distributed table must include the distribution column; id stays
 --                              unique through its one sequence, and lookups by id still use it.
---   outcome_rollup_hourly      hash on bucket, outcome_rollup_daily_site hash on day: a batch
---                              mostly touches one hour and one day, so its rollup upserts go to
---                              one shard each; both keys already include the column.
+--   outcome_rollup_hourly, outcome_rollup_daily_site
+--                              reference tables (a copy on every node): small (rows per hour or
+--                              per day and site, not per outcome), read by every aggregate
+--                              endpoint. Measured against hashing them on their time
+--                              (bench/citus.ts, 32 shards): stats/ 0.6 ms against 109 ms, with
+--                              no lower ingest rate.
 --   dead_letters               hash on "partition" (the Kafka partition): the position key
 --                              (topic, partition, offset) includes it; its primary key becomes
 --                              (id, "partition").
@@ -55,8 +58,8 @@ begin
     end loop;
 
     perform create_distributed_table('auction_outcomes', 'bid_id');
-    perform create_distributed_table('outcome_rollup_hourly', 'bucket');
-    perform create_distributed_table('outcome_rollup_daily_site', 'day');
+    perform create_reference_table('outcome_rollup_hourly');
+    perform create_reference_table('outcome_rollup_daily_site');
     perform create_distributed_table('dead_letters', 'partition');
     perform create_reference_table('consumer_lag');
     perform create_reference_table('storage_settings');
