@@ -6,9 +6,11 @@
 # It does not install Citus: it needs the `citus` extension already installed for this PostgreSQL
 # (`pg_config --sharedir`/extension/citus.control and `pg_config --pkglibdir`/citus.so) and says so
 # when it is not.
-# Usage: scripts/citus-local.sh start|status|stop|installed [--force]
+# Usage: scripts/citus-local.sh start|status|stop|installed|restart-worker N [--force]
 #   start      initdb each node if needed, start them, register the workers (running: nothing to do)
 #   status     exit 0 when all three nodes run
+#   restart-worker N
+#              fast restart of worker N (1 or 2), clients disconnected, data kept (fault tests)
 #   stop       stop the nodes and delete their data
 #   installed  exit 0 when the citus extension is installed for the local PostgreSQL (prints where)
 # Ports CITUS_LOCAL_PORT (coordinator, default 55450) and the next two (workers); data under
@@ -80,6 +82,9 @@ max_connections = 300
 max_prepared_transactions = 200
 max_locks_per_transaction = 512
 citus.node_conninfo = 'sslmode=disable'
+# A commit cut short by a restarted worker is finished within seconds (default 1 min), so the
+# fault tests that restart one do not wait on its row locks for long.
+citus.recover_2pc_interval = '2s'
 EOF
   fi
   if ! node_running "$node"; then
@@ -131,12 +136,28 @@ stop() {
   echo "citus-local: stopped"
 }
 
+restart_worker() {
+  case "${1:-}" in 1 | 2) ;; *) echo "usage: $0 restart-worker 1|2" >&2; exit 2 ;; esac
+  if [ "$(owner)" != "$root" ] && [ "$force" != 1 ]; then
+    echo "citus-local: $dir belongs to $(owner); not restarting its worker (or: $0 restart-worker $1 --force)" >&2
+    exit 1
+  fi
+  node_running "worker$1" || { echo "citus-local: worker$1 is not running" >&2; exit 1; }
+  as_owner "$pg_ctl" -D "$dir/worker$1" -l "$dir/worker$1/server.log" -m fast -w -t 60 restart >/dev/null
+  echo "citus-local: worker$1 restarted on 127.0.0.1:$(node_port "worker$1")"
+}
+
+if [ "${1:-}" = restart-worker ]; then
+  [ "${3:-}" = --force ] && force=1
+  restart_worker "${2:-}"
+  exit 0
+fi
 if [ "${2:-}" = --force ]; then force=1; set -- "$1"; fi
-if [ $# -gt 1 ]; then echo "usage: $0 start|status|stop|installed [--force] (unexpected: ${*:2})" >&2; exit 2; fi
+if [ $# -gt 1 ]; then echo "usage: $0 start|status|stop|installed|restart-worker N [--force] (unexpected: ${*:2})" >&2; exit 2; fi
 case "${1:-}" in
   start) start ;;
   status) all_running ;;
   stop) stop ;;
   installed) installed || { echo "citus-local: the citus extension is not installed for this PostgreSQL" >&2; exit 1; } ;;
-  *) echo "usage: $0 start|status|stop|installed [--force]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|status|stop|installed|restart-worker N [--force]" >&2; exit 2 ;;
 esac

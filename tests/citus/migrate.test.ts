@@ -70,7 +70,7 @@ describe.skipIf(citusSkipReason !== undefined)("migrate on a Citus coordinator",
        where c.contype in ('p', 'u') and d.partmethod = 'h'
          and not (d.partkey is not null and column_to_column_name(d.logicalrelid, d.partkey) = any (
               select a.attname from pg_attribute a where a.attrelid = c.conrelid and a.attnum = any (c.conkey)))`;
-    expect(offending).toEqual([]);
+    expect([...offending]).toEqual([]);
   });
 
   test("a batch redelivered in a second batch, and a bid_id twice within one, is stored once and counted once in the rollups", async () => {
@@ -94,7 +94,7 @@ describe.skipIf(citusSkipReason !== undefined)("migrate on a Citus coordinator",
       { bid_id: "c-3", partition: "auction_outcomes_20251104" },
       { bid_id: "c-4", partition: "auction_outcomes_20251103" },
     ]);
-    expect(await rollups(db)).toEqual([
+    expect([...(await rollups(db))]).toEqual([
       { bucket: "2025-11-03 10:00:00+00", outcomes: "2", win: "3.75" },
       { bucket: "2025-11-03 11:00:00+00", outcomes: "1", win: "1.25" },
       { bucket: "2025-11-04 00:00:00+00", outcomes: "1", win: "0" },
