@@ -110,10 +110,10 @@ describe.skipIf(citusSkipReason !== undefined)("the API on Citus answers as on o
     await load(citus);
     singleApp = testApp(single.config, single.sql);
     citusApp = testApp(citus.config, citus.sql);
-  });
+  }, 120_000);
   afterAll(async () => {
     await Promise.all([single?.drop(), citus?.drop()]);
-  });
+  }, 120_000);
 
   test("the rollups hold the same figures on both", async () => {
     const read = (db: TestDatabase) =>

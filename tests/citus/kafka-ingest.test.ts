@@ -28,13 +28,13 @@ describe.skipIf(citusSkipReason !== undefined)("Kafka into Citus", () => {
     db = await createCitusDatabase("kafka");
     producer = new Kafka({ clientId: "helios-tests-citus", brokers: BROKERS, logLevel: logLevel.NOTHING }).producer({ allowAutoTopicCreation: false });
     await producer.connect();
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const p of processes) p.proc.kill("SIGKILL");
     await producer?.disconnect().catch(() => {});
     await closeKafka();
     await db?.drop();
-  });
+  }, 120_000);
 
   const count = async () => Number((await db.setup<{ n: string }[]>`select count(*)::text as n from auction_outcomes`)[0]!.n);
 

@@ -26,10 +26,10 @@ describe.skipIf(citusSkipReason !== undefined)("migrate on a Citus coordinator",
 
   beforeAll(async () => {
     db = await createCitusDatabase("migrate");
-  });
+  }, 120_000);
   afterAll(async () => {
     await db?.drop();
-  });
+  }, 120_000);
 
   test("distributes the outcomes by bid_id and dead letters by Kafka partition, and makes the rollups and the bookkeeping reference tables", async () => {
     const tables = [
@@ -126,11 +126,11 @@ describe.skipIf(citusSkipReason !== undefined)("upgrading a populated single-nod
     db = await createCitusDatabase("upgrade", { citus: false });
     dir = await mkdtemp(join(tmpdir(), "helios-citus-upgrade-"));
     for (const name of await readdir(MIGRATIONS_DIR)) if (name < "016") await cp(join(MIGRATIONS_DIR, name), join(dir, name));
-  });
+  }, 120_000);
   afterAll(async () => {
     await db?.drop();
     if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   test("distributes the stored outcomes, rollups and dead letters in place, every row and id kept", async () => {
     await applyMigrations(db.setup, quietLog, { dir });

@@ -30,10 +30,10 @@ describe.skipIf(citusSkipReason !== undefined)("partitions and retention on dist
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createCitusDatabase("storage");
-  });
+  }, 120_000);
   afterAll(async () => {
     await db?.drop();
-  });
+  }, 120_000);
 
   test("a maintenance pass makes the partitions ahead, distributed and co-located with the table", async () => {
     const report = await runMaintenancePass(db.setup, storage({ PARTITIONS_AHEAD: "2" }), quietLog, NOW);

@@ -35,10 +35,10 @@ describe.skipIf(skipReason !== undefined)("a Citus worker restarted under ingest
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createCitusDatabase("worker_restart");
-  });
+  }, 120_000);
   afterAll(async () => {
     await db?.drop();
-  });
+  }, 120_000);
 
   test("loses and doubles nothing, keeps the rollups exact, and ingest resumes", async () => {
     const counters = createIngestCounters();
