@@ -88,7 +88,12 @@ citus.recover_2pc_interval = '2s'
 EOF
   fi
   if ! node_running "$node"; then
-    as_owner "$pg_ctl" -D "$node_dir" -l "$node_dir/server.log" -w -t 60 start >/dev/null
+    if timeout 2 bash -c "</dev/tcp/127.0.0.1/$node_port" 2>/dev/null; then
+      echo "citus-local: port $node_port (the $node) is taken by another server; set CITUS_LOCAL_PORT to a free base port (it uses three)" >&2
+      exit 1
+    fi
+    as_owner "$pg_ctl" -D "$node_dir" -l "$node_dir/server.log" -w -t 60 start >/dev/null ||
+      { echo "citus-local: the $node did not start; its log: $node_dir/server.log" >&2; exit 1; }
   fi
   psql_at "$node_port" "create extension if not exists citus" >/dev/null
 }

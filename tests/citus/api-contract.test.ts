@@ -5,6 +5,7 @@
 // coordinator answers.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeBatch } from "../../src/ingest/batch-writer";
+import { recordConsumerLag } from "../../src/ingest/kafka/consumer-lag";
 import { PartitionKeeper } from "../../src/storage/partitions";
 import { batchOf } from "../support/batches";
 import { citusSkipReason, createCitusDatabase } from "../support/citus";
@@ -31,6 +32,11 @@ async function load(db: TestDatabase): Promise<void> {
   // The writer's redeliveries of the same rows change nothing.
   const redelivered = await writeBatch(db.sql, batchOf(OUTCOMES.map(messageOf), { firstOffset: 100 }), new PartitionKeeper());
   expect(redelivered).toMatchObject({ inserted: 0, duplicates: OUTCOMES.length });
+  // The consumer's lag report, upserted twice (the second an update of the first).
+  for (const lag of [7, 3]) {
+    await recordConsumerLag(db.sql, [{ groupId: "helios-analytics", topic: "auction_outcomes", partition: 0, committedOffset: "120", highWatermark: String(120 + lag), lag }]);
+  }
+  await db.setup`update consumer_lag set updated_at = '2025-10-26T10:00:00Z'`;
   for (const letter of LETTERS) {
     await db.setup`
       insert into dead_letters (topic, "partition", "offset", payload, reason, received_at)
