@@ -108,7 +108,23 @@ export async function createCitusDatabase(label: string, options: { migrate?: bo
     sql,
     setup,
     async drop() {
-      await Promise.all([sql.end({ timeout: 5 }), setup.end({ timeout: 5 })]);
+      await sql.end({ timeout: 5 });
+      // A commit a restarted worker cut short leaves a prepared transaction there, which only this
+      // database's coordinator can finish, and which would keep the worker's copy from being dropped.
+      if (options.citus !== false) await setup`select recover_prepared_transactions()`.catch(() => {});
+      await setup.end({ timeout: 5 });
+      for (const worker of CITUS_WORKERS) {
+        const db = connectTo(worker, name);
+        try {
+          for (const { gid } of await db<{ gid: string }[]>`select gid from pg_prepared_xacts where database = current_database()`) {
+            await db.unsafe(`rollback prepared '${gid.replace(/'/g, "''")}'`);
+          }
+        } catch {
+          // The database may be gone already; the drop below says so if it matters.
+        } finally {
+          await db.end({ timeout: 1 });
+        }
+      }
       for (const node of [coordinator, ...CITUS_WORKERS]) {
         const admin = connectTo(node, "postgres");
         try {
