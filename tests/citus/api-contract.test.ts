@@ -34,7 +34,9 @@ async function load(db: TestDatabase): Promise<void> {
   expect(redelivered).toMatchObject({ inserted: 0, duplicates: OUTCOMES.length });
   // The consumer's lag report, upserted twice (the second an update of the first).
   for (const lag of [7, 3]) {
-    await recordConsumerLag(db.sql, [{ groupId: "helios-analytics", topic: "auction_outcomes", partition: 0, committedOffset: "120", highWatermark: String(120 + lag), lag }]);
+    await recordConsumerLag(db.sql, [
+      { groupId: "helios-analytics", topic: "auction_outcomes", partition: 0, committedOffset: "120", highWatermark: String(120 + lag), lag },
+    ]);
   }
   await db.setup`update consumer_lag set updated_at = '2025-10-26T10:00:00Z'`;
   for (const letter of LETTERS) {

@@ -13,7 +13,9 @@ const scratch = mkdtempSync(join(tmpdir(), "helios-citus-local-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function run(args: string[], env: Record<string, string> = {}): { code: number; out: string } {
-  const result = Bun.spawnSync(["bash", SCRIPT, ...args], { env: { ...process.env, CITUS_LOCAL_PORT: "55990", CITUS_LOCAL_DIR: join(scratch, "cluster"), ...env } });
+  const result = Bun.spawnSync(["bash", SCRIPT, ...args], {
+    env: { ...process.env, CITUS_LOCAL_PORT: "55990", CITUS_LOCAL_DIR: join(scratch, "cluster"), ...env },
+  });
   return { code: result.exitCode, out: result.stdout.toString() + result.stderr.toString() };
 }
 
