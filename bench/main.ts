@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, () => Promise<(args: string[]) => Promise<numbe
   storage: async () => (await import("./storage")).benchStorage,
   backfill: async () => (await import("./backfill")).benchBackfill,
   writer: async () => (await import("./writer")).benchWriter,
+  citus: async () => (await import("./citus")).benchCitus,
 };
 
 async function main(argv: string[]): Promise<number> {

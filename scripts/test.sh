@@ -39,6 +39,20 @@ if ! answers "${first_broker%:*}" "${first_broker##*:}"; then
   KAFKA_PORT="${first_broker##*:}" start_service kafka " up on 127.0.0.1:"
 fi
 
+# Citus (tests/citus/): TEST_CITUS_URL, else a throwaway local cluster (coordinator + two workers)
+# when the citus extension is installed and the run includes those tests. Without one they skip,
+# saying why (also when the cluster did not start: its error is printed above them).
+wants_citus() {
+  [ $# -eq 0 ] && return 0
+  local arg
+  for arg in "$@"; do case "$arg" in *citus*) return 0 ;; esac; done
+  return 1
+}
+if [ -z "${TEST_CITUS_URL:-}" ] && wants_citus "$@" && scripts/citus-local.sh installed >/dev/null 2>&1; then
+  start_service citus "citus-local: Citus cluster up" || true
+  export TEST_CITUS_URL="postgres://postgres@127.0.0.1:${CITUS_LOCAL_PORT:-55450}/postgres"
+fi
+
 log=$(mktemp)
 set +e
 bun test --timeout 60000 "$@" 2>&1 | tee "$log"

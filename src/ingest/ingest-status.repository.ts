@@ -13,24 +13,22 @@ export interface IngestCountsRow {
 }
 
 /**
- * One statement, so every figure is read at the same now(). The store rate counts created_at
- * on its (created_at, id) index; dead letters count received_at on theirs.
+ * One statement, so every figure is read at the same now() (the transaction's start, the same in
+ * every subquery). The store rate counts created_at on its (created_at, id) index; dead letters
+ * count received_at on theirs. The subqueries repeat the bounds rather than read them from an
+ * outer CTE: Citus cannot push down a subquery correlated with the outer query, and a plain one
+ * it runs on every shard (now() evaluated once, on the coordinator).
  */
 export async function ingestCounts(sql: Sql, from: string | undefined, to: string | undefined): Promise<IngestCountsRow> {
+  const lo = sql`coalesce(${from ?? null}::timestamptz, now() - interval '24 hours')`;
+  const hi = sql`${to ?? null}::timestamptz`;
   const [row] = await sql<IngestCountsRow[]>`
-    with bounds as (
-      select now() as now,
-             coalesce(${from ?? null}::timestamptz, now() - interval '24 hours') as lo,
-             ${to ?? null}::timestamptz as hi
-    )
-    select b.now as measured_at,
-           (select count(*) from auction_outcomes where created_at >= b.now - interval '1 minute') as stored_last_minute,
-           (select count(*) from auction_outcomes where created_at >= b.now - interval '5 minutes') as stored_last_5_minutes,
-           extract(epoch from b.now - (select min(created_at) from auction_outcomes))::float8 as stored_for_seconds,
-           b.lo as dead_letters_from, b.hi as dead_letters_to,
-           (select count(*) from dead_letters
-             where received_at >= b.lo and (b.hi is null or received_at < b.hi)) as dead_letters
-    from bounds b`;
+    select now() as measured_at,
+           (select count(*) from auction_outcomes where created_at >= now() - interval '1 minute') as stored_last_minute,
+           (select count(*) from auction_outcomes where created_at >= now() - interval '5 minutes') as stored_last_5_minutes,
+           extract(epoch from now() - (select min(created_at) from auction_outcomes))::float8 as stored_for_seconds,
+           ${lo} as dead_letters_from, ${hi} as dead_letters_to,
+           (select count(*) from dead_letters where received_at >= ${lo} and (${hi} is null or received_at < ${hi})) as dead_letters`;
   return row!;
 }
 

@@ -76,7 +76,11 @@ export interface ConsumerLagRow {
   lag: number;
 }
 
-/** Upserts every partition's lag in one statement; updated_at is the database's now(). */
+/**
+ * Upserts every partition's lag in one statement; updated_at is the database's now(), taken from
+ * the column's default through `excluded` (Citus refuses a non-immutable function such as now()
+ * in the DO UPDATE SET of a reference table; the value is the same).
+ */
 export async function recordConsumerLag(sql: Sql, rows: readonly ConsumerLagRow[]): Promise<void> {
   if (rows.length === 0) return;
   const values = rows.map((row) => ({
@@ -91,5 +95,5 @@ export async function recordConsumerLag(sql: Sql, rows: readonly ConsumerLagRow[
     insert into consumer_lag ${sql(values, "group_id", "topic", "partition", "committed_offset", "high_watermark", "lag")}
     on conflict (group_id, topic, "partition") do update
        set committed_offset = excluded.committed_offset, high_watermark = excluded.high_watermark,
-           lag = excluded.lag, updated_at = now()`;
+           lag = excluded.lag, updated_at = excluded.updated_at`;
 }
