@@ -60,18 +60,20 @@ begin
     perform create_distributed_table('auction_outcomes', 'bid_id');
     perform create_reference_table('outcome_rollup_hourly');
     perform create_reference_table('outcome_rollup_daily_site');
+    perform create_reference_table('outcome_rollup_price_hourly');
     perform create_distributed_table('dead_letters', 'partition');
     perform create_reference_table('consumer_lag');
     perform create_reference_table('storage_settings');
     perform create_reference_table('outcome_partitions');
     perform create_reference_table('storage_events');
+    perform create_reference_table('import_progress');
 
     -- create_distributed_table copies a populated table's rows into its shards and leaves the
     -- coordinator's own copy behind; free that disk (an empty table has nothing to free).
     for rel in
         select c.oid::regclass as table_name from pg_class c
-         where c.relname in ('auction_outcomes', 'outcome_rollup_hourly', 'outcome_rollup_daily_site', 'dead_letters',
-                             'consumer_lag', 'storage_settings', 'outcome_partitions', 'storage_events')
+         where c.relname in ('auction_outcomes', 'outcome_rollup_hourly', 'outcome_rollup_daily_site', 'outcome_rollup_price_hourly',
+                             'dead_letters', 'consumer_lag', 'storage_settings', 'outcome_partitions', 'storage_events', 'import_progress')
            and c.relnamespace = current_schema()::regnamespace
     loop
         perform truncate_local_data_after_distributing_table(rel.table_name);

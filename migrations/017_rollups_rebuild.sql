@@ -4,7 +4,7 @@
 -- there this is a check that changes nothing. Plain SQL that Citus distributes as it is, so one
 -- function serves every backend.
 --
--- The two rollup tables are locked EXCLUSIVE first: the service's writer upserts them in the same
+-- The three rollup tables are locked EXCLUSIVE first: the service's writer upserts them in the same
 -- statement as its insert, so a writer either committed before (its rows are counted here) or
 -- waits until this commits (and adds its rows on top): the figures stay exact under ingest.
 -- Refuses days before outcomes_available_from: their rows were dropped by retention on purpose
@@ -16,6 +16,7 @@ declare
     available_from timestamptz := (select value::timestamptz from storage_settings where name = 'outcomes_available_from');
     written bigint;
     daily bigint;
+    prices bigint;
 begin
     if to_day < from_day then
         raise exception 'helios_rebuild_rollups: to_day % is before from_day %', to_day, from_day;
@@ -23,9 +24,10 @@ begin
     if available_from is not null and lower < available_from then
         raise exception 'helios_rebuild_rollups: outcomes before % were dropped by retention; their rollups are kept as they are', available_from;
     end if;
-    lock table outcome_rollup_hourly, outcome_rollup_daily_site in exclusive mode;
+    lock table outcome_rollup_hourly, outcome_rollup_daily_site, outcome_rollup_price_hourly in exclusive mode;
     delete from outcome_rollup_hourly where bucket >= lower and bucket < upper;
     delete from outcome_rollup_daily_site where day >= from_day and day <= to_day;
+    delete from outcome_rollup_price_hourly where bucket >= lower and bucket < upper;
     insert into outcome_rollup_hourly (bucket, currency, win_status, enriched, outcomes, win_price_sum, bid_price_sum)
     select date_trunc('hour', "timestamp", 'UTC'), currency, win_status, enriched, count(*), sum(win_price), sum(bid_price)
       from auction_outcomes where "timestamp" >= lower and "timestamp" < upper
@@ -36,10 +38,17 @@ begin
       from auction_outcomes where "timestamp" >= lower and "timestamp" < upper
      group by 1, 2, 3, 4, 5;
     get diagnostics daily = row_count;
+    insert into outcome_rollup_price_hourly (bucket, currency, win_status, enriched, price, bin, outcomes, min_price, max_price)
+    select date_trunc('hour', o."timestamp", 'UTC'), o.currency, o.win_status, o.enriched, p.price, helios_price_bin(p.value),
+           count(*), min(p.value), max(p.value)
+      from auction_outcomes o cross join lateral (values ('bid', o.bid_price), ('win', o.win_price)) p (price, value)
+     where o."timestamp" >= lower and o."timestamp" < upper
+     group by 1, 2, 3, 4, 5, 6;
+    get diagnostics prices = row_count;
     insert into storage_events (kind, detail)
-        values ('rollups_rebuilt', jsonb_build_object('from_day', from_day, 'to_day', to_day, 'rows', written + daily));
+        values ('rollups_rebuilt', jsonb_build_object('from_day', from_day, 'to_day', to_day, 'rows', written + daily + prices));
     perform pg_notify('auction_outcomes_changed', '');
-    return written + daily;
+    return written + daily + prices;
 end;
 $$;
 
