@@ -41,8 +41,8 @@ const snapshot = async () => ({
 test("a rebuild of days the writer and the triggers kept changes no rollup row", async () => {
   const before = await snapshot();
   expect(before.prices.length).toBeGreaterThan(40);
-  const [{ rows }] = await db.setup<{ rows: string }[]>`select helios_rebuild_rollups('2025-06-11', '2025-06-16')::text as rows`;
-  expect(Number(rows)).toBe(before.hourly.length + before.daily.length + before.prices.length);
+  const [rebuilt] = await db.setup<{ rows: string }[]>`select helios_rebuild_rollups('2025-06-11', '2025-06-16')::text as rows`;
+  expect(Number(rebuilt!.rows)).toBe(before.hourly.length + before.daily.length + before.prices.length);
   expect(await snapshot()).toEqual(before);
 });
 
