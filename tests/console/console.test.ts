@@ -35,7 +35,7 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-/** A week of outcomes with a daily rhythm (2025-11-03 to 2025-11-10), so the chart has a shape. */
+/** A week of outcomes with a daily rhythm (2025-11-03 to 2025-11-10), so the chart has a shape; mostly USD, some EUR and GBP. */
 async function insertWeek(db: TestDatabase): Promise<void> {
   await db.setup`
     insert into auction_outcomes
@@ -46,7 +46,7 @@ async function insertWeek(db: TestDatabase): Promise<void> {
            (h + 2 * k) % 3 = 0,
            case when (h + 2 * k) % 3 = 0 then round(0.20 + ((h * k) % 17) / 20.0, 2) else 0 end,
            round(0.20 + ((h * k) % 17) / 20.0, 2),
-           'USD', (h + k) % 2 = 0,
+           case when k % 5 = 0 then 'EUR' when k % 7 = 0 then 'GBP' else 'USD' end, (h + k) % 2 = 0,
            '2025-11-03T00:00:00Z'::timestamptz + make_interval(hours => h, secs => k * 37),
            jsonb_build_object('bid_request_id', 'wk-' || h || '-' || k, 'source', 'console test')
     from generate_series(0, 167) as h,
@@ -149,8 +149,13 @@ async function shownStats(page: Page): Promise<Record<string, string>> {
   );
 }
 
-function expectedShown(stats: Record<string, number>): Record<string, string> {
-  return { ...Object.fromEntries(STAT_KEYS.map((key) => [key, String(stats[key])])), enriched_share: String(stats.enriched_count) };
+function expectedShown(stats: Record<string, any>): Record<string, string> {
+  return {
+    ...Object.fromEntries(STAT_KEYS.map((key) => [key, String(stats[key])])),
+    // The tile shows each currency's exact sum, not the mixed total_revenue.
+    total_revenue: JSON.stringify(stats.revenue_by_currency),
+    enriched_share: String(stats.enriched_count),
+  };
 }
 
 describe("the live overview", () => {

@@ -7,6 +7,7 @@ import {
   type IngestStatus,
   type Params,
   type PriceDistribution,
+  queryOf,
   type SeriesPoint,
   type Stats,
   type StorageState,
@@ -14,7 +15,7 @@ import {
   type TopList,
 } from "./api.ts";
 import { type Chart, createChart } from "./chart.ts";
-import { alertBox, field, h, replaceChildren, select } from "./dom.ts";
+import { alertBox, type Child, field, h, replaceChildren, select } from "./dom.ts";
 import { formatAverage, formatCount, formatMoney, formatPercent, formatRate } from "./format.ts";
 import { pricePanel } from "./prices.ts";
 import { showError, type View, type ViewContext } from "./router.ts";
@@ -90,13 +91,13 @@ const STAT_LABELS: [key: string, label: string][] = [
   ["total_outcomes", "Total outcomes"],
   ["total_wins", "Wins"],
   ["win_rate", "Win rate"],
-  ["total_revenue", "Revenue"],
+  ["total_revenue", "Revenue per currency"],
   ["average_win_price", "Average win price"],
   ["average_bid_price", "Average bid price"],
   ["enriched_share", "Enriched share"],
 ];
 
-function statText(key: string, stats: Stats): { text: string; value: string } {
+function statText(key: string, stats: Stats): { text: string | Child[]; value: string } {
   switch (key) {
     case "total_outcomes":
       return { text: formatCount(stats.total_outcomes), value: String(stats.total_outcomes) };
@@ -105,7 +106,8 @@ function statText(key: string, stats: Stats): { text: string; value: string } {
     case "win_rate":
       return { text: formatPercent(stats.win_rate), value: String(stats.win_rate) };
     case "total_revenue":
-      return { text: formatMoney(stats.total_revenue), value: String(stats.total_revenue) };
+      // Each currency's own exact sum, never total_revenue (which adds USD, EUR and GBP together).
+      return { text: revenueFigures(stats.revenue_by_currency), value: JSON.stringify(sortedCurrencies(stats.revenue_by_currency)) };
     case "average_win_price":
       return { text: formatAverage(stats.average_win_price), value: String(stats.average_win_price) };
     case "average_bid_price":
@@ -115,6 +117,42 @@ function statText(key: string, stats: Stats): { text: string; value: string } {
       return { text: `${formatPercent(share)} (${formatCount(stats.enriched_count)})`, value: String(stats.enriched_count) };
     }
   }
+}
+
+/** revenue_by_currency with its currencies in code order. */
+function sortedCurrencies(byCurrency: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(byCurrency).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** "EUR 78.90 · USD 1,234.56": each currency's exact figure, separately (the stylesheet puts one a line). */
+function revenueFigures(byCurrency: Record<string, string>): Child[] {
+  const entries = Object.entries(sortedCurrencies(byCurrency));
+  if (entries.length === 0) return ["none"];
+  return entries.flatMap(([currency, revenue], i) => [
+    i > 0 ? h("span", { class: "currency-separator" }, " · ") : null,
+    h("span", { class: "currency-figure", "data-currency": currency }, `${currency} ${formatMoney(revenue)}`),
+  ]);
+}
+
+/**
+ * What a figure that adds win prices (top lists, the chart, the averages) is in: "" for no or one
+ * currency in the period, " (mixed currencies)" when it adds prices of more than one.
+ */
+function mixedLabel(currencies: readonly string[]): string {
+  return currencies.length > 1 ? " (mixed currencies)" : "";
+}
+
+/** A warning beside the figures that add prices of different currencies, or nothing for one currency. */
+function mixedNote(currencies: readonly string[], what: string, breakdown: { href: string; text: string }): Child[] {
+  if (currencies.length <= 1) return [];
+  const list = [...currencies].sort();
+  const names = `${list.slice(0, -1).join(", ")} and ${list.at(-1)}`;
+  return [
+    h("strong", {}, "Mixed currencies: "),
+    `${what} ${names} prices into one figure, as the original did. Revenue per currency is in the totals above and on the `,
+    h("a", { href: breakdown.href }, breakdown.text),
+    ".",
+  ];
 }
 
 function sectionHeading(id: string, text: string): HTMLHeadingElement {
@@ -134,7 +172,7 @@ function topTable(id: string, caption: string, keyLabel: string): { table: HTMLT
         "tr",
         {},
         h("th", { scope: "col" }, keyLabel),
-        h("th", { scope: "col", class: "num" }, "Revenue"),
+        h("th", { scope: "col", class: "num", "data-revenue-heading": "" }, "Revenue"),
         h("th", { scope: "col", class: "num" }, "Outcomes"),
         h("th", { scope: "col", class: "num" }, "Wins"),
       ),
@@ -313,7 +351,9 @@ export function overviewView(): View {
       const statList = h(
         "dl",
         { class: "stats", id: "stats" },
-        ...STAT_LABELS.map(([key, label]) => h("div", { class: "stat" }, h("dt", {}, label), h("dd", { "data-stat": key }, "…"))),
+        ...STAT_LABELS.map(([key, label]) =>
+          h("div", { class: key === "total_revenue" ? "stat wide" : "stat" }, h("dt", {}, label), h("dd", { "data-stat": key }, "…")),
+        ),
       );
       const updated = h("p", { class: "updated", id: "updated" }, "Loading…");
       const storageNote = h("p", { class: "hint", id: "storage-note" });
@@ -321,6 +361,9 @@ export function overviewView(): View {
       const chartBox = h("div", { class: "chart", id: "chart" });
       const chartNote = h("div", { id: "chart-note" });
       const chartHint = h("p", { class: "hint", id: "chart-hint", hidden: true });
+      const chartCurrencies = h("p", { class: "hint", id: "chart-currencies", hidden: true });
+      const topCurrencies = h("p", { class: "hint", id: "top-currencies", hidden: true });
+      const caption = h("figcaption", {}, "Outcomes and wins (lines) on the left axis, revenue (shaded, beneath them) on the right; times in UTC.");
       const seriesBody = h("tbody");
       const seriesTable = h(
         "table",
@@ -335,7 +378,7 @@ export function overviewView(): View {
             h("th", { scope: "col" }, settings.interval === "day" ? "Day" : settings.interval === "hour" ? "Hour" : "Minute"),
             h("th", { scope: "col", class: "num" }, "Outcomes"),
             h("th", { scope: "col", class: "num" }, "Wins"),
-            h("th", { scope: "col", class: "num" }, "Revenue"),
+            h("th", { scope: "col", class: "num", "data-revenue-heading": "" }, "Revenue"),
           ),
         ),
         seriesBody,
@@ -379,14 +422,11 @@ export function overviewView(): View {
           sectionHeading("chart-title", `Outcomes, wins and revenue per ${settings.interval}`),
           chartNote,
           chartHint,
-          h(
-            "figure",
-            {},
-            chartBox,
-            h("figcaption", {}, "Outcomes and wins (lines) on the left axis, revenue (shaded, beneath them) on the right; times in UTC."),
-          ),
+          chartCurrencies,
+          h("figure", {}, chartBox, caption),
           h("details", {}, h("summary", {}, "Chart data as a table"), seriesTable),
         ),
+        topCurrencies,
         h(
           "div",
           { class: "columns" },
@@ -415,7 +455,8 @@ export function overviewView(): View {
         for (const [key] of STAT_LABELS) {
           const dd = statList.querySelector<HTMLElement>(`[data-stat="${key}"]`)!;
           const { text, value } = statText(key, stats);
-          dd.textContent = text;
+          if (typeof text === "string") dd.textContent = text;
+          else replaceChildren(dd, ...text);
           dd.dataset.value = value;
         }
         replaceChildren(chartNote, "problem" in series ? alertBox(series.problem) : null);
@@ -427,6 +468,27 @@ export function overviewView(): View {
         );
         chartHint.hidden = hint === null;
         fillSeriesTable(seriesBody, series.results, settings.interval);
+        // The chart, its table, the top lists and the averages add win prices: say so when the
+        // period has more than one currency (stats/ lists one entry per currency with outcomes).
+        const currencies = Object.keys(stats.revenue_by_currency);
+        const mixed = mixedLabel(currencies);
+        for (const th of main.querySelectorAll<HTMLElement>("[data-revenue-heading]")) th.textContent = `Revenue${mixed}`;
+        for (const [key, label] of STAT_LABELS) {
+          if (key === "average_win_price" || key === "average_bid_price")
+            statList.querySelector(`[data-stat="${key}"]`)!.previousElementSibling!.textContent = `${label}${mixed}`;
+        }
+        caption.textContent = `Outcomes and wins (lines) on the left axis, revenue${mixed} (shaded, beneath them) on the right; times in UTC.`;
+        const breakdown = (by: string, text: string) => ({ href: `/console/breakdown${queryOf({ by, from: filters.from, to: filters.to })}`, text });
+        replaceChildren(
+          chartCurrencies,
+          ...mixedNote(currencies, "The revenue in this chart and its table adds", breakdown("currency", "breakdown by currency")),
+        );
+        chartCurrencies.hidden = currencies.length <= 1;
+        replaceChildren(
+          topCurrencies,
+          ...mixedNote(currencies, "The top lists' revenue and the average prices add", breakdown("site_domain,currency", "breakdown by site and currency")),
+        );
+        topCurrencies.hidden = currencies.length <= 1;
         fillTop(sites.body, topSites, "(no site domain)");
         fillTop(users.body, topUsers, "(none)");
         prices.fill([bidPrices, winPrices]);
