@@ -21,6 +21,7 @@ import { ingestStatusRoutes } from "./ingest/ingest-status.routes";
 import { type Logger, redact } from "./log";
 import { apiMetrics, createApiMetrics, instrumentedSql } from "./metrics/api-metrics";
 import { AggregateCache } from "./outcomes/aggregate-cache";
+import { outcomesExportRoutes } from "./outcomes/outcomes.export.routes";
 import { outcomesRoutes } from "./outcomes/outcomes.routes";
 import { ApiRoot } from "./outcomes/outcomes.schema";
 import { registerStorageMetrics } from "./storage/storage.metrics";
@@ -160,6 +161,7 @@ export function createApp({ config, sql, log, changes, requestLog = logEachReque
       },
     )
     .use(healthRoutes(sql))
+    .use(outcomesExportRoutes(sql, log))
     .use(outcomesRoutes(sql, aggregates))
     .use(deadLettersRoutes(sql))
     .use(ingestStatusRoutes(sql))

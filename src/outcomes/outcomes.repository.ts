@@ -75,6 +75,19 @@ export async function listOutcomesAfter(sql: Sql, filters: Filters, keys: OrderK
 }
 
 /**
+ * Every matching row in order, `batchRows` at a time, through one server-side cursor (a portal
+ * postgres.js executes with a row limit, 3.4.9): the next batch is fetched only when the caller
+ * asks for it, so memory holds one batch whatever the row count, and one statement means one
+ * sort however the rows are ordered (keyset batches would sort again per batch without an index).
+ * Run it inside the caller's transaction so every batch reads the same snapshot.
+ */
+export function outcomeBatches(tx: Sql, filters: Filters, keys: OrderKey[], batchRows: number): AsyncIterable<OutcomeRow[]> {
+  return tx<OutcomeRow[]>`
+    select ${recordColumns(tx)} from auction_outcomes ${whereClause(tx, filters)}
+    ${orderByClause(tx, keys)}`.cursor(batchRows);
+}
+
+/**
  * One outcome by id. With `ranges`, first in the period of the partitions whose ids span it
  * (one or two partitions read instead of all); not there, in every partition.
  */

@@ -38,6 +38,7 @@ const ROUTES: [string, string[]][] = [
   ["/api/outcomes/{id}/", FILTERS],
   ["/api/outcomes/timeseries/", [...FILTERS, "interval"]],
   ["/api/outcomes/top/", [...FILTERS, "by", "limit"]],
+  ["/api/outcomes/export/", [...FILTERS, "search", "ordering", "format"]],
   ["/api/ingest/status/", ["from", "to"]],
   ["/healthz", []],
   ["/readyz", []],
@@ -73,6 +74,7 @@ describe("/swagger/json", () => {
     ).toEqual([
       "/api/outcomes/",
       "/api/outcomes/daily_stats/",
+      "/api/outcomes/export/",
       "/api/outcomes/stats/",
       "/api/outcomes/timeseries/",
       "/api/outcomes/top/",
@@ -155,6 +157,13 @@ describe("/swagger/json", () => {
         expect(error.properties.errors.type).toBe("object");
       }
     }
+  });
+
+  test("export describes its two formats as an attachment, and its 400, 406 and 503 error bodies", () => {
+    const responses = doc.paths["/api/outcomes/export/"].get.responses;
+    expect(Object.keys(responses["200"].content)).toEqual(["text/csv", "application/x-ndjson"]);
+    expect(Object.keys(responses["200"].headers)).toEqual(["content-disposition"]);
+    for (const status of ["400", "406", "503"]) expect(schemaOf("/api/outcomes/export/", status).title).toBe("ErrorBody");
   });
 
   test("the router root and the probes describe their bodies", () => {
