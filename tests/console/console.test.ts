@@ -4,7 +4,7 @@
 // tests/artifacts/; with UPDATE_DOCS_SCREENSHOTS=1 the overview and outcomes browser also replace
 // the pictures in docs/ (a normal run leaves the work tree as it found it).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -417,6 +417,21 @@ describe("the outcomes browser", () => {
     await screenshot(page, "outcomes", "console-outcomes.png");
   });
 
+  test("Download CSV exports the current filters and order, and the file is the API's export", async () => {
+    await page.goto(`${open.base}/console/outcomes?search=user-01&win_status=true&ordering=-win_price&page_size=25`);
+    await expectTableMatchesApi();
+    const href = await page.getAttribute("#download-csv", "href");
+    // Every filter and the order, no page size: the export is every matching row, not a page.
+    expect(href).toBe("/api/outcomes/export/?format=csv&search=user-01&win_status=true&ordering=-win_price");
+    expect(await page.getAttribute("#download-csv", "download")).toBe("outcomes.csv");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-csv")]);
+    const fromApi = await fetch(open.base + href);
+    expect(download.suggestedFilename()).toMatch(/^outcomes-\d{8}T\d{6}Z\.csv$/);
+    const file = readFileSync(await download.path());
+    expect(file.toString("utf8")).toBe(await fromApi.text());
+    expect(file.toString("utf8").split("\r\n").length - 2).toBe((await api(`/api/outcomes/?${apiQueryOfPage()}`)).count);
+  });
+
   test("a filter the API refuses shows the API's message beside the form", async () => {
     const refused = watch(await context.newPage(), open.base, [/status of 400/]);
     await refused.goto(`${open.base}/console/outcomes?min_price=abc`);
@@ -502,6 +517,14 @@ describe("with API_TOKENS set", () => {
       await page.evaluate(() => ({ session: sessionStorage.getItem("helios-console-token"), local: localStorage.length, cookie: document.cookie })),
     ).toEqual({ session: TOKEN, local: 0, cookie: "" });
     expect(await page.locator("#token-status button").textContent()).toBe("Forget token");
+    // A link cannot carry the token: Download CSV fetches with it and saves the same file.
+    await page.goto(`${guarded.base}/console/outcomes?search=b-1`);
+    await page.waitForSelector("#outcomes-table tbody tr[data-id]");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-csv")]);
+    const href = (await page.getAttribute("#download-csv", "href"))!;
+    const fromApi = await fetch(guarded.base + href, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(download.suggestedFilename()).toMatch(/^outcomes-\d{8}T\d{6}Z\.csv$/);
+    expect(readFileSync(await download.path()).toString("utf8")).toBe(await fromApi.text());
     await page.close();
   });
 });
