@@ -17,6 +17,10 @@ export const EXPORT_BATCH_ROWS = 1000;
 const BATCHES_AHEAD = 2;
 /** A client that takes nothing for this long is treated as gone (the snapshot would hold back vacuum). */
 export const EXPORT_STALL_MS = 60_000;
+/** The server's own bound on an idle export transaction: the stall bound, and time for the app to end it first. */
+const IDLE_MARGIN_MS = 10_000;
+/** One FETCH: the first of an unindexed order sorts every matching row (10 M rows: seconds to a minute). */
+export const EXPORT_FETCH_TIMEOUT_MS = 120_000;
 
 export interface ExportOptions {
   log: Logger;
@@ -74,11 +78,13 @@ async function writeSnapshot(
 ): Promise<void> {
   const encoder = new TextEncoder();
   const { header, record } = ENCODERS[format];
+  const stallMs = options.stallMs ?? EXPORT_STALL_MS;
   await sql.begin("isolation level repeatable read read only", async (tx) => {
-    // One portal spans every fetch, and the statement timeout (DB_STATEMENT_TIMEOUT_MS) runs until
-    // the extended protocol's Sync, which postgres.js sends only after the last one: the export
-    // would be cancelled after 5 s however fast it went. The stall timeout bounds it instead.
-    await tx`set local statement_timeout = 0`;
+    // Each FETCH is bounded by its own statement timeout: the first fetch of an order no index
+    // gives sorts every matching row, more than the API's 5 s on millions of rows. A client that
+    // stops fetching leaves the transaction idle: the server ends it after the stall bound too.
+    await tx`select set_config('statement_timeout', ${String(EXPORT_FETCH_TIMEOUT_MS)}, true),
+                    set_config('idle_in_transaction_session_timeout', ${String(stallMs + IDLE_MARGIN_MS)}, true)`;
     let prefix = header;
     for await (const rows of outcomeBatches(tx as unknown as Sql, filters, keys, options.batchRows ?? EXPORT_BATCH_ROWS)) {
       if (state.cancelled) break;
@@ -87,7 +93,7 @@ async function writeSnapshot(
       prefix = "";
       state.controller.enqueue(encoder.encode(text));
       started();
-      await clientDemand(state, options.stallMs ?? EXPORT_STALL_MS, options.log);
+      await clientDemand(state, stallMs, options.log);
       if (state.cancelled) break;
     }
     if (prefix && !state.cancelled) state.controller.enqueue(encoder.encode(prefix));
