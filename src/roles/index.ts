@@ -22,6 +22,7 @@ export const ROLES: Record<string, RoleEntry> = {
   migrate: { load: async () => (await import("./migrate")).runMigrate, runtimes: BOTH },
   consumer: { load: async () => (await import("./consumer")).runConsumerRole, runtimes: BOTH },
   maintain: { load: async () => (await import("./maintain")).runMaintain, runtimes: BOTH },
+  "replay-dead-letters": { load: async () => (await import("./replay-dead-letters")).runReplayDeadLetters, runtimes: BOTH },
   "produce-sample": { load: async () => (await import("../ingest/kafka/produce-sample")).runProduceSample, runtimes: ["bun"] },
   demo: { load: async () => (await import("./demo")).runDemoRole, runtimes: ["bun"] },
 };

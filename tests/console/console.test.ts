@@ -59,6 +59,12 @@ async function insertDeadLetters(db: TestDatabase): Promise<void> {
       ('auction_outcomes', 0, 41, convert_to('req-1', 'UTF8'), convert_to('{"bid_request_id": "req-1", "win_price": ', 'UTF8'), 'invalid JSON: unexpected end of input', now() - interval '3 hours'),
       ('auction_outcomes', 2, 7, null, '\\xfffe00'::bytea, 'payload is not UTF-8', now() - interval '2 hours'),
       ('auction_outcomes', 1, 1009, convert_to('req-9', 'UTF8'), convert_to('{"bid_request_id": "req-9", "win_price": -1}', 'UTF8'), 'win_price: expected a decimal ≥ 0, got -1', now() - interval '1 hour')`;
+  // replay-dead-letters ran twice over the newest letter (still failing) and once over the oldest (stored).
+  await db.setup`
+    insert into dead_letter_replays (dead_letter_id, replayed_at, result, reason, previous_reason)
+    select id, now() - interval '50 minutes', 'failed', reason, reason from dead_letters where "offset" = 1009
+    union all select id, now() - interval '40 minutes', 'failed', reason, reason from dead_letters where "offset" = 1009
+    union all select id, now() - interval '30 minutes', 'stored', null, reason from dead_letters where "offset" = 41`;
 }
 
 interface Served {
@@ -481,6 +487,15 @@ describe("the dead letters page", () => {
       ]),
     );
     expect(await page.textContent("#dead-letters-table caption")).toBe("3 dead letters, newest first.");
+    // Each letter's last replay as the API gives it: never, or its result and when.
+    expect(rows.map((row) => row.cells[5])).toEqual(
+      answer.results.map((letter: { last_replay: { result: string; replayed_at: string } | null; replay_count: number }) =>
+        letter.last_replay === null
+          ? "Never replayed"
+          : `${{ stored: "Stored", duplicate: "Already stored", failed: "Still failing" }[letter.last_replay.result]} ${letter.last_replay.replayed_at}${letter.replay_count > 1 ? ` (${letter.replay_count} replays)` : ""}`,
+      ),
+    );
+    expect(answer.results.map((letter: { replay_count: number }) => letter.replay_count)).toEqual([2, 0, 1]);
     await screenshot(page, "dead-letters");
     await page.close();
   });

@@ -166,6 +166,14 @@ describe("/swagger/json", () => {
     for (const status of ["400", "406", "503"]) expect(schemaOf("/api/outcomes/export/", status).title).toBe("ErrorBody");
   });
 
+  test("dead letters describe each letter's replays: how many and the last one's result and reason", () => {
+    const letter = schemaOf("/api/dead_letters/", "200").properties.results.items;
+    expect(letter.properties.replay_count.type).toBe("integer");
+    const lastReplay = letter.properties.last_replay.anyOf.find((s: { title?: string }) => s.title === "DeadLetterReplay");
+    expect(propertyNames(lastReplay)).toEqual(["reason", "replayed_at", "result"]);
+    expect(lastReplay.properties.result.anyOf.map((s: { const: string }) => s.const)).toEqual(["stored", "duplicate", "failed"]);
+  });
+
   test("the router root and the probes describe their bodies", () => {
     expect(schemaOf("/api/", "200").title).toBe("ApiRoot");
     expect(propertyNames(schemaOf("/readyz", "200"))).toEqual(["reason", "status"]);
