@@ -1,4 +1,4 @@
-// `bun run bench <ingest|api|generator|soak> [flags]`: the performance harness of issue 4. Not part
+// `bun run bench <ingest|api|generator|soak|storage|export> [flags]`: the performance harness of issue 4. Not part
 // of `bun run test`; see bench/RESULTS.md for what each benchmark does and how to run it.
 import { BenchUsageError } from "./args";
 
@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, () => Promise<(args: string[]) => Promise<numbe
   generator: async () => (await import("./generator-speed")).benchGenerator,
   soak: async () => (await import("./soak")).benchSoak,
   storage: async () => (await import("./storage")).benchStorage,
+  export: async () => (await import("./export")).benchExport,
 };
 
 async function main(argv: string[]): Promise<number> {
