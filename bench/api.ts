@@ -90,7 +90,7 @@ async function withIndexesBuiltAfter(sql: Sql, load: () => Promise<void>): Promi
   say(`rebuilt ${constraints.length} unique constraint(s) and ${indexes.length} index(es) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-async function loadRows(
+export async function loadRows(
   admin: Sql,
   database: string,
   rows: number,

@@ -1,4 +1,4 @@
-// `bun run bench <ingest|api|generator|soak|storage|backfill> [flags]`: the performance harness of issue 4. Not part
+// `bun run bench <ingest|api|generator|soak|storage|backfill|writer|citus|export> [flags]`: the performance harness of issue 4. Not part
 // of `bun run test`; see bench/RESULTS.md for what each benchmark does and how to run it.
 import { BenchUsageError } from "./args";
 
@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<(args: string[]) => Promise<numbe
   backfill: async () => (await import("./backfill")).benchBackfill,
   writer: async () => (await import("./writer")).benchWriter,
   citus: async () => (await import("./citus")).benchCitus,
+  export: async () => (await import("./export")).benchExport,
 };
 
 async function main(argv: string[]): Promise<number> {

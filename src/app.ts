@@ -23,6 +23,7 @@ import { apiMetrics, createApiMetrics, instrumentedSql } from "./metrics/api-met
 import { AggregateCache } from "./outcomes/aggregate-cache";
 import { breakdownRoutes } from "./outcomes/outcomes.breakdown.routes";
 import { priceDistributionRoutes } from "./outcomes/outcomes.price-distribution.routes";
+import { outcomesExportRoutes } from "./outcomes/outcomes.export.routes";
 import { outcomesRoutes } from "./outcomes/outcomes.routes";
 import { ApiRoot } from "./outcomes/outcomes.schema";
 import { ZoneNames } from "./outcomes/outcomes.zones";
@@ -164,6 +165,7 @@ export function createApp({ config, sql, log, changes, requestLog = logEachReque
       },
     )
     .use(healthRoutes(sql))
+    .use(outcomesExportRoutes(sql, log))
     .use(priceDistributionRoutes(sql, aggregates))
     .use(breakdownRoutes(sql, zones, aggregates))
     .use(outcomesRoutes(sql, aggregates, zones))

@@ -1,7 +1,7 @@
 // Rows → JSON records. Bytes are shown as text when they are UTF-8 (the usual bad JSON), else as
 // base64, so a payload that was rejected for not being UTF-8 still comes back byte for byte.
 import { isoUtc } from "../values/timestamps";
-import type { DeadLetterRow } from "./dead-letters.repository";
+import type { ListedDeadLetterRow } from "./dead-letters.repository";
 import type { DeadLetterRecord } from "./dead-letters.schema";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -15,7 +15,7 @@ export function renderBytes(bytes: Uint8Array | null): { text: string | null; en
   }
 }
 
-export function renderDeadLetter(row: DeadLetterRow): DeadLetterRecord {
+export function renderDeadLetter(row: ListedDeadLetterRow): DeadLetterRecord {
   const key = renderBytes(row.message_key);
   const payload = renderBytes(row.payload);
   return {
@@ -29,5 +29,10 @@ export function renderDeadLetter(row: DeadLetterRow): DeadLetterRecord {
     payload_encoding: payload.encoding,
     reason: row.reason,
     received_at: isoUtc(row.received_at),
+    replay_count: Number(row.replay_count),
+    last_replay:
+      row.last_replayed_at === null || row.last_result === null
+        ? null
+        : { replayed_at: isoUtc(row.last_replayed_at), result: row.last_result, reason: row.last_replay_reason },
   };
 }

@@ -142,6 +142,29 @@ export async function listOutcomesAfter(
 const timeOrderedCursor = (keys: readonly OrderKey[]) => keys[0]?.field === "timestamp";
 
 /**
+ * Every matching row in order, `batchRows` at a time, through a server-side cursor (DECLARE …
+ * NO SCROLL CURSOR, then FETCH): the next batch is fetched only when the caller asks for it, so
+ * memory holds one batch whatever the row count. A declared cursor is planned for a fast start
+ * (cursor_tuple_fraction): the default order streams from the (timestamp, id) indexes instead of
+ * sorting every row before the first one is sent. Each FETCH is its own statement, so the
+ * statement timeout bounds one fetch, not the whole export. Run it inside the caller's
+ * transaction (the cursor lives until it ends), so every batch reads the same snapshot.
+ */
+export async function* outcomeBatches(tx: Sql, filters: Filters, keys: OrderKey[], batchRows: number): AsyncGenerator<OutcomeRow[]> {
+  if (!Number.isSafeInteger(batchRows) || batchRows < 1) throw new Error(`batchRows must be a positive integer, got ${batchRows}`);
+  await tx`
+    declare outcome_export no scroll cursor for
+    select ${recordColumns(tx)} from auction_outcomes ${whereClause(tx, filters)}
+    ${orderByClause(tx, keys)}`;
+  for (;;) {
+    // FETCH takes no bind parameter for its count; batchRows is a checked integer of ours.
+    const rows = await tx.unsafe<OutcomeRow[]>(`fetch forward ${batchRows} from outcome_export`);
+    if (rows.length > 0) yield rows;
+    if (rows.length < batchRows) return;
+  }
+}
+
+/**
  * One outcome by id. With `ranges`, first in the period of the partitions whose ids span it
  * (one or two partitions read instead of all); not there, in every partition.
  */

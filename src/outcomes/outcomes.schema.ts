@@ -185,3 +185,13 @@ export const TopList = Type.Object(
   { title: "TopList" },
 );
 export type TopList = Static<typeof TopList>;
+
+/** The export's query: the list's filters and ordering, and the format (or the Accept header). */
+export const OutcomeExportQuery = Type.Object({
+  ...ListFilterParams,
+  ...OrderingParam,
+  format: choiceParam(["csv", "ndjson"], "csv (RFC 4180, a header line) or ndjson (one JSON record a line); without it the Accept header chooses, else csv."),
+});
+export type OutcomeExportQuery = Static<typeof OutcomeExportQuery>;
+/** The list's paging parameters, which an export of every matching row refuses. */
+export const PAGING_PARAM_NAMES = [...Object.keys(PageParams), ...Object.keys(CursorParam)];

@@ -24,6 +24,7 @@ export const ROLES: Record<string, RoleEntry> = {
   maintain: { load: async () => (await import("./maintain")).runMaintain, runtimes: BOTH },
   "import-original": { load: async () => (await import("./import-original")).runImportOriginal, runtimes: BOTH },
   "ingest-file": { load: async () => (await import("./ingest-file")).runIngestFile, runtimes: BOTH },
+  "replay-dead-letters": { load: async () => (await import("./replay-dead-letters")).runReplayDeadLetters, runtimes: BOTH },
   "produce-sample": { load: async () => (await import("../ingest/kafka/produce-sample")).runProduceSample, runtimes: ["bun"] },
   demo: { load: async () => (await import("./demo")).runDemoRole, runtimes: ["bun"] },
 };

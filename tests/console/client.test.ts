@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { queryOf } from "../../src/console/client/api";
 import { formatAverage, formatCount, formatMoney } from "../../src/console/client/format";
-import { apiQueryOf } from "../../src/console/client/outcomes";
+import { apiQueryOf, exportUrl } from "../../src/console/client/outcomes";
 import { REFRESH_CHOICES, settingsOf, storageText } from "../../src/console/client/overview";
 import { routeOf } from "../../src/console/client/router";
 import { bundleClient, consoleAssets } from "../../src/console/console.assets";
@@ -33,6 +33,13 @@ describe("apiQueryOf", () => {
       cursor: "",
     });
     expect(apiQueryOf(new URLSearchParams("ordering=-win_price&page_size=25&cursor=abc"))).toEqual({ ordering: "-win_price", page_size: "25", cursor: "abc" });
+  });
+
+  test("exports the address's filters and order as CSV, without page size or cursor", () => {
+    expect(exportUrl(new URLSearchParams("search=u-a&from=2025-10-01&ordering=-win_price&page_size=25&cursor=abc&period=24h"))).toBe(
+      "/api/outcomes/export/?format=csv&search=u-a&from=2025-10-01&ordering=-win_price",
+    );
+    expect(exportUrl(new URLSearchParams())).toBe("/api/outcomes/export/?format=csv");
   });
 
   test("keeps an empty cursor in the query string, which means the first keyset page", () => {

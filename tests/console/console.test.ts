@@ -4,7 +4,7 @@
 // tests/artifacts/; with UPDATE_DOCS_SCREENSHOTS=1 the overview and outcomes browser also replace
 // the pictures in docs/ (a normal run leaves the work tree as it found it).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -59,6 +59,12 @@ async function insertDeadLetters(db: TestDatabase): Promise<void> {
       ('auction_outcomes', 0, 41, convert_to('req-1', 'UTF8'), convert_to('{"bid_request_id": "req-1", "win_price": ', 'UTF8'), 'invalid JSON: unexpected end of input', now() - interval '3 hours'),
       ('auction_outcomes', 2, 7, null, '\\xfffe00'::bytea, 'payload is not UTF-8', now() - interval '2 hours'),
       ('auction_outcomes', 1, 1009, convert_to('req-9', 'UTF8'), convert_to('{"bid_request_id": "req-9", "win_price": -1}', 'UTF8'), 'win_price: expected a decimal ≥ 0, got -1', now() - interval '1 hour')`;
+  // replay-dead-letters ran twice over the newest letter (still failing) and once over the oldest (stored).
+  await db.setup`
+    insert into dead_letter_replays (dead_letter_id, replayed_at, result, reason, previous_reason)
+    select id, now() - interval '50 minutes', 'failed', reason, reason from dead_letters where "offset" = 1009
+    union all select id, now() - interval '40 minutes', 'failed', reason, reason from dead_letters where "offset" = 1009
+    union all select id, now() - interval '30 minutes', 'stored', null, reason from dead_letters where "offset" = 41`;
 }
 
 interface Served {
@@ -422,6 +428,21 @@ describe("the outcomes browser", () => {
     await screenshot(page, "outcomes", "console-outcomes.png");
   });
 
+  test("Download CSV exports the current filters and order, and the file is the API's export", async () => {
+    await page.goto(`${open.base}/console/outcomes?search=user-01&win_status=true&ordering=-win_price&page_size=25`);
+    await expectTableMatchesApi();
+    const href = await page.getAttribute("#download-csv", "href");
+    // Every filter and the order, no page size: the export is every matching row, not a page.
+    expect(href).toBe("/api/outcomes/export/?format=csv&search=user-01&win_status=true&ordering=-win_price");
+    expect(await page.getAttribute("#download-csv", "download")).toBe("outcomes.csv");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-csv")]);
+    const fromApi = await fetch(open.base + href);
+    expect(download.suggestedFilename()).toMatch(/^outcomes-\d{8}T\d{6}Z\.csv$/);
+    const file = readFileSync(await download.path());
+    expect(file.toString("utf8")).toBe(await fromApi.text());
+    expect(file.toString("utf8").split("\r\n").length - 2).toBe((await api(`/api/outcomes/?${apiQueryOfPage()}`)).count);
+  });
+
   test("a filter the API refuses shows the API's message beside the form", async () => {
     const refused = watch(await context.newPage(), open.base, [/status of 400/]);
     await refused.goto(`${open.base}/console/outcomes?min_price=abc`);
@@ -471,6 +492,15 @@ describe("the dead letters page", () => {
       ]),
     );
     expect(await page.textContent("#dead-letters-table caption")).toBe("3 dead letters, newest first.");
+    // Each letter's last replay as the API gives it: never, or its result and when.
+    expect(rows.map((row) => row.cells[5])).toEqual(
+      answer.results.map((letter: { last_replay: { result: string; replayed_at: string } | null; replay_count: number }) =>
+        letter.last_replay === null
+          ? "Never replayed"
+          : `${{ stored: "Stored", duplicate: "Already stored", failed: "Still failing" }[letter.last_replay.result]} ${letter.last_replay.replayed_at}${letter.replay_count > 1 ? ` (${letter.replay_count} replays)` : ""}`,
+      ),
+    );
+    expect(answer.results.map((letter: { replay_count: number }) => letter.replay_count)).toEqual([2, 0, 1]);
     await screenshot(page, "dead-letters");
     await page.close();
   });
@@ -507,6 +537,14 @@ describe("with API_TOKENS set", () => {
       await page.evaluate(() => ({ session: sessionStorage.getItem("helios-console-token"), local: localStorage.length, cookie: document.cookie })),
     ).toEqual({ session: TOKEN, local: 0, cookie: "" });
     expect(await page.locator("#token-status button").textContent()).toBe("Forget token");
+    // A link cannot carry the token: Download CSV fetches with it and saves the same file.
+    await page.goto(`${guarded.base}/console/outcomes?search=b-1`);
+    await page.waitForSelector("#outcomes-table tbody tr[data-id]");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-csv")]);
+    const href = (await page.getAttribute("#download-csv", "href"))!;
+    const fromApi = await fetch(guarded.base + href, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(download.suggestedFilename()).toMatch(/^outcomes-\d{8}T\d{6}Z\.csv$/);
+    expect(readFileSync(await download.path()).toString("utf8")).toBe(await fromApi.text());
     await page.close();
   });
 });

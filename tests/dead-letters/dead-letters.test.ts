@@ -55,6 +55,8 @@ describe("GET /api/dead_letters/", () => {
       payload_encoding: "utf-8",
       reason: 'win_price is not a number: got "ten"',
       received_at: "2025-10-25T12:00:03Z",
+      replay_count: 0,
+      last_replay: null,
     });
     expect(body.results[3]).toMatchObject({
       key: null,

@@ -467,6 +467,8 @@ async function check(app: App, target: string, { allowed, method = "GET", header
   }
   if (status === 200 && method === "GET") {
     if (target.startsWith("/console")) expect(response.headers.get("content-type")).toStartWith("text/html");
+    // The export answers a file: CSV (the default) or NDJSON, each line of which is JSON.
+    else if (/^\/api\/outcomes\/export\/?(\?|$)/.test(target)) expect(response.headers.get("content-type")).toMatch(/^(text\/csv|application\/x-ndjson)/);
     else JSON.parse(text);
   }
   return status;

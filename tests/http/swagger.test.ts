@@ -53,6 +53,7 @@ const ROUTES: [string, string[]][] = [
   ["/api/outcomes/breakdown/", BREAKDOWN_PARAMS],
   ["/api/outcomes/top/", [...FILTERS, "by", "limit"]],
   ["/api/outcomes/price_distribution/", [...FILTERS, "price"]],
+  ["/api/outcomes/export/", [...FILTERS, "search", "ordering", "format"]],
   ["/api/ingest/status/", ["from", "to"]],
   ["/healthz", []],
   ["/readyz", []],
@@ -90,6 +91,7 @@ describe("/swagger/json", () => {
       "/api/outcomes/breakdown/",
       "/api/outcomes/daily_stats/",
       "/api/outcomes/price_distribution/",
+      "/api/outcomes/export/",
       "/api/outcomes/stats/",
       "/api/outcomes/timeseries/",
       "/api/outcomes/top/",
@@ -194,6 +196,21 @@ describe("/swagger/json", () => {
         expect(error.properties.errors.type).toBe("object");
       }
     }
+  });
+
+  test("export describes its two formats as an attachment, and its 400, 406 and 503 error bodies", () => {
+    const responses = doc.paths["/api/outcomes/export/"].get.responses;
+    expect(Object.keys(responses["200"].content)).toEqual(["text/csv", "application/x-ndjson"]);
+    expect(Object.keys(responses["200"].headers)).toEqual(["content-disposition"]);
+    for (const status of ["400", "406", "503"]) expect(schemaOf("/api/outcomes/export/", status).title).toBe("ErrorBody");
+  });
+
+  test("dead letters describe each letter's replays: how many and the last one's result and reason", () => {
+    const letter = schemaOf("/api/dead_letters/", "200").properties.results.items;
+    expect(letter.properties.replay_count.type).toBe("integer");
+    const lastReplay = letter.properties.last_replay.anyOf.find((s: { title?: string }) => s.title === "DeadLetterReplay");
+    expect(propertyNames(lastReplay)).toEqual(["reason", "replayed_at", "result"]);
+    expect(lastReplay.properties.result.anyOf.map((s: { const: string }) => s.const)).toEqual(["stored", "duplicate", "failed"]);
   });
 
   test("the router root and the probes describe their bodies", () => {

@@ -54,6 +54,31 @@ export async function apiGet<T>(path: string, params: Params = {}): Promise<T> {
   return body as T;
 }
 
+/**
+ * Saves an /api/ answer as a file when a token must go with it (a plain link cannot send one).
+ * The file passes through memory as a Blob here; without API_TOKENS the link itself downloads,
+ * streamed to disk by the browser.
+ */
+export async function apiDownload(path: string, fallbackName: string): Promise<void> {
+  const token = getToken();
+  const response = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {}, cache: "no-store" });
+  if (response.status === 401) throw new AuthRequired(token !== null);
+  if (!response.ok) {
+    const error = ((await response.json().catch(() => null)) ?? {}) as { detail?: string; errors?: Record<string, string[]> };
+    throw new ApiFailure(response.status, error.detail ?? `The API answered ${response.status}.`, error.errors);
+  }
+  const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1] ?? fallbackName;
+  const href = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = href;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has taken the blob's bytes by then; a minute is ample.
+  setTimeout(() => URL.revokeObjectURL(href), 60_000);
+}
+
 // The shapes of the answers the console reads: the API's own TypeBox types (type-only, erased
 // from the bundle), so the console cannot drift from what the API documents.
 export type { DeadLetterRecord as DeadLetter } from "../../dead-letters/dead-letters.schema";

@@ -17,6 +17,22 @@ function bytesCell(text: string | null, encoding: DeadLetter["payload_encoding"]
   );
 }
 
+const REPLAY_LABELS = { stored: "Stored", duplicate: "Already stored", failed: "Still failing" } as const;
+
+/** How the last replay-dead-letters run went for this letter (its reason column shows the newest reason). */
+function replayCell(letter: DeadLetter): HTMLElement {
+  const last = letter.last_replay;
+  if (last === null) return h("span", { class: "muted" }, "Never replayed");
+  return h(
+    "div",
+    { "data-replay": last.result },
+    h("span", { class: last.result === "failed" ? "badge lost" : "badge won" }, REPLAY_LABELS[last.result]),
+    " ",
+    h("time", { datetime: last.replayed_at }, last.replayed_at),
+    letter.replay_count > 1 ? h("span", { class: "hint" }, ` (${letter.replay_count} replays)`) : null,
+  );
+}
+
 function pageLink(page: number | null, label: string, rel: string): HTMLElement {
   if (page === null) return h("span", { class: "disabled", "aria-disabled": "true" }, label);
   return h("a", { href: page === 1 ? "/console/dead-letters" : `/console/dead-letters?page=${page}`, rel, "data-page": rel }, label);
@@ -37,12 +53,19 @@ export function deadLettersView(): View {
           h("td", {}, `${letter.topic} / ${letter.partition} / ${letter.offset}`),
           h("td", {}, bytesCell(letter.key, letter.key_encoding, "key")),
           h("td", { class: "payload-cell" }, bytesCell(letter.payload, letter.payload_encoding, "payload")),
+          h("td", {}, replayCell(letter)),
         ),
       );
       replaceChildren(
         context.main,
         h("h1", { tabindex: "-1" }, "Dead letters"),
-        h("p", {}, "Messages the consumer could not store as outcomes, kept exactly as received with the reason and where they came from."),
+        h(
+          "p",
+          {},
+          "Messages the consumer could not store as outcomes, kept exactly as received with the reason and where they came from. After a fix, ",
+          h("code", {}, "bun run start replay-dead-letters"),
+          " passes them through the mapping again; each replay is shown here, and the letter is kept.",
+        ),
         h(
           "div",
           { class: "table-scroll" },
@@ -61,9 +84,10 @@ export function deadLettersView(): View {
                 h("th", { scope: "col" }, "Topic / partition / offset"),
                 h("th", { scope: "col" }, "Key"),
                 h("th", { scope: "col" }, "Payload"),
+                h("th", { scope: "col" }, "Last replay"),
               ),
             ),
-            h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5 }, "No dead letters."))])),
+            h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 6 }, "No dead letters."))])),
           ),
         ),
         h(

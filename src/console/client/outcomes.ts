@@ -1,9 +1,10 @@
 // Outcomes browser: filters, prefix search, sortable columns and keyset pages. The address bar
 // holds exactly the API's query (plus nothing else), so the table is what /api/outcomes/ answers.
-import { ApiFailure, apiGet, type OutcomeRecord, type Page, queryOf } from "./api.ts";
+import { ApiFailure, apiDownload, apiGet, type OutcomeRecord, type Page, queryOf } from "./api.ts";
 import { alertBox, field, h, replaceChildren, select } from "./dom.ts";
 import { formatCount, formatMoney, yesNo } from "./format.ts";
 import type { View, ViewContext } from "./router.ts";
+import { getToken } from "./token.ts";
 
 /** Query parameters the browser passes through to the API, in the order the URL shows them. */
 export const FILTER_NAMES = ["search", "win_status", "enriched", "currency", "from", "to", "min_price", "max_price", "ordering", "page_size"] as const;
@@ -130,6 +131,33 @@ function filterForm(params: URLSearchParams, navigate: ViewContext["navigate"]):
   return form;
 }
 
+/** The API's CSV export of what the list shows: its filters and order, every page (so no page size or cursor). */
+export function exportUrl(params: URLSearchParams): string {
+  const query: Record<string, string> = { format: "csv" };
+  for (const name of FILTER_NAMES) {
+    const value = params.get(name);
+    if (value && name !== "page_size") query[name] = value;
+  }
+  return `/api/outcomes/export/${queryOf(query)}`;
+}
+
+function downloadControl(params: URLSearchParams): HTMLElement {
+  const href = exportUrl(params);
+  const link = h("a", { href, download: "outcomes.csv", id: "download-csv", class: "download" }, "Download CSV");
+  const status = h("span", { class: "hint", role: "status" });
+  link.addEventListener("click", (event) => {
+    // Without a token the browser follows the link itself and streams the file to disk.
+    if (getToken() === null) return;
+    event.preventDefault();
+    status.textContent = "Preparing the download…";
+    apiDownload(href, "outcomes.csv").then(
+      () => (status.textContent = ""),
+      (error: Error) => (status.textContent = `The download failed: ${error.message}`),
+    );
+  });
+  return h("div", { class: "table-actions" }, link, status);
+}
+
 function outcomeRow(outcome: OutcomeRecord): HTMLTableRowElement {
   return h(
     "tr",
@@ -199,7 +227,7 @@ export function outcomesView(): View {
         ),
         h("tbody", {}, ...(page.results.length ? page.results.map(outcomeRow) : [h("tr", {}, h("td", { colspan: 8 }, "No outcomes match these filters."))])),
       );
-      replaceChildren(main, heading, form, h("div", { class: "table-scroll" }, table), pager(params, page));
+      replaceChildren(main, heading, form, downloadControl(params), h("div", { class: "table-scroll" }, table), pager(params, page));
     },
   };
 }
