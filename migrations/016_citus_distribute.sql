@@ -19,6 +19,12 @@
 --   dead_letters               hash on "partition" (the Kafka partition): the position key
 --                              (topic, partition, offset) includes it; its primary key becomes
 --                              (id, "partition").
+--   dead_letter_replays        reference table: a few rows per replayed letter, read next to the
+--                              letters. A reference table may not point at a distributed one, so
+--                              its foreign key to dead_letters (id) is dropped here (letters are
+--                              never deleted; the replay writes only ids it read from them).
+--   outcome_rollup_price_hourly, import_progress
+--                              reference tables, as the other rollups and the bookkeeping.
 --   consumer_lag, storage_settings, outcome_partitions, storage_events
 --                              reference tables: small, written rarely, read next to anything.
 --   schema_migrations          stays a local table of the coordinator: only migrate reads it.
@@ -45,6 +51,9 @@ begin
         execute format('drop trigger if exists %I on auction_outcomes', trg);
     end loop;
 
+    -- The replays' key points at dead_letters (id), which stops being unique on its own below.
+    alter table dead_letter_replays drop constraint if exists dead_letter_replays_dead_letter_id_fkey;
+
     -- Primary keys that must include the distribution column: every partition of the outcomes
     -- (the default one, a converted legacy one, those made so far) and the dead letters.
     for rel in
@@ -67,13 +76,14 @@ begin
     perform create_reference_table('outcome_partitions');
     perform create_reference_table('storage_events');
     perform create_reference_table('import_progress');
+    perform create_reference_table('dead_letter_replays');
 
     -- create_distributed_table copies a populated table's rows into its shards and leaves the
     -- coordinator's own copy behind; free that disk (an empty table has nothing to free).
     for rel in
         select c.oid::regclass as table_name from pg_class c
          where c.relname in ('auction_outcomes', 'outcome_rollup_hourly', 'outcome_rollup_daily_site', 'outcome_rollup_price_hourly',
-                             'dead_letters', 'consumer_lag', 'storage_settings', 'outcome_partitions', 'storage_events', 'import_progress')
+                             'dead_letters', 'consumer_lag', 'storage_settings', 'outcome_partitions', 'storage_events', 'import_progress', 'dead_letter_replays')
            and c.relnamespace = current_schema()::regnamespace
     loop
         perform truncate_local_data_after_distributing_table(rel.table_name);
