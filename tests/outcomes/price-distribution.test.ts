@@ -183,7 +183,9 @@ describe("the price rollup", () => {
       for (const file of await readdir(MIGRATIONS_DIR)) if (file < "015") await copyFile(join(MIGRATIONS_DIR, file), join(dir, file));
       await applyMigrations(old.setup, quietLog, { dir });
       await insertDirectly(old.setup, outcomes(5, 800, "b"));
-      expect(await applyMigrations(old.setup, quietLog)).toEqual(["015_price_histograms.sql"]);
+      const later = (await readdir(MIGRATIONS_DIR)).filter((file) => file.endsWith(".sql") && file >= "015").sort();
+      // 015 and whatever came after it, in order.
+      expect(await applyMigrations(old.setup, quietLog)).toEqual(later);
       for (const price of ["bid", "win"] as const) {
         const fromRollup = await binsOf(old.sql, {}, price);
         expect(fromRollup.reduce((n, c) => n + c.bins.reduce((m, b) => m + b.outcomes, 0), 0)).toBe(800);
