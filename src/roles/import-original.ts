@@ -3,8 +3,6 @@
 // both databases' pools, signals (stop after the batch in hand; run again to resume), exit code.
 import { parseOptions, UsageError } from "../cli/options";
 import type { Config } from "../config";
-import { createSql } from "../db/client";
-import { replaceablePool } from "../db/pool";
 import { errorSummary } from "../ingest/ingest-step";
 import { DEFAULT_IMPORT_BATCH, importOriginal, importSummary } from "../ingest/original/import-original";
 import {
@@ -16,7 +14,7 @@ import {
   resolveOriginalTable,
 } from "../ingest/original/original-table";
 import { createLogger, type Logger } from "../log";
-import { onTerminationSignals, SIGNAL_EXIT_CODE, type TerminationSignal } from "../runtime";
+import { batchPool, exitCodeOf, stopAfterBatch } from "./batch-run";
 
 const OPTIONS = {
   "--source-url": { kind: "text", accepts: "the original's database as postgres://user[:password]@host[:port]/database" },
@@ -44,35 +42,19 @@ export function parseImportArgs(args: string[]): ImportArgs {
   };
 }
 
-/** Statements into our database may be big batches on a busy server, as the consumer's. */
-const WRITE_STATEMENT_TIMEOUT_MS = 60_000;
-
 export async function runImportOriginal(config: Config, baseLog: Logger, argv: string[]): Promise<number> {
   const args = parseImportArgs(argv);
   // The source's password is a secret of this run, wherever a line might carry it (URLs are
   // redacted anyway; this covers it spelled out, e.g. in a driver's message).
   const log = args.source.password.length >= 4 ? createLogger(config.logLevel, [...config.secrets, args.source.password]) : baseLog;
   const original = connectOriginal(args.source, config.db);
-  const pool = replaceablePool(
-    () =>
-      createSql(config.db, {
-        max: 2,
-        applicationName: "helios-analytics-import",
-        statementTimeoutMs: Math.max(config.db.statementTimeoutMs, WRITE_STATEMENT_TIMEOUT_MS),
-      }),
-    log,
-  );
-  let signalled: TerminationSignal | null = null;
-  const stopListening = onTerminationSignals((signal) => {
-    if (signalled) return;
-    signalled = signal;
-    log.info("Stopping after the batch in hand", { signal });
-  });
+  const pool = batchPool(config, log, "helios-analytics-import");
+  const stop = stopAfterBatch(log);
   try {
     const table = await resolveOriginalTable(original, args.source, args.table);
     const result = await importOriginal(
       { pool, original, source: args.source, table, log, retentionDays: config.storage.retentionDays },
-      { batchSize: args.batchSize, progressIntervalMs: args.progressIntervalMs, stopRequested: () => signalled !== null },
+      { batchSize: args.batchSize, progressIntervalMs: args.progressIntervalMs, stopRequested: () => stop.signal() !== null },
     );
     const summary = importSummary({ source: args.source, table }, result);
     if (result.completed) {
@@ -80,7 +62,7 @@ export async function runImportOriginal(config: Config, baseLog: Logger, argv: s
       return 0;
     }
     log.info("Import from the original stopped; run the same command again to resume", summary);
-    return signalled ? SIGNAL_EXIT_CODE[signalled] : 1;
+    return exitCodeOf(stop.signal());
   } catch (error) {
     if (error instanceof OriginalTableError) {
       log.error(error.message);
@@ -94,7 +76,7 @@ export async function runImportOriginal(config: Config, baseLog: Logger, argv: s
     log.error("Import from the original failed; run the same command again to resume", { source: args.source.name, ...errorSummary(error) });
     return 1;
   } finally {
-    stopListening();
+    stop.release();
     await Promise.allSettled([original.end({ timeout: 5 }), pool.end(5)]);
   }
 }

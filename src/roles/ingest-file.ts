@@ -6,12 +6,10 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseOptions, UsageError } from "../cli/options";
 import type { Config } from "../config";
-import { createSql } from "../db/client";
-import { replaceablePool } from "../db/pool";
 import { DEFAULT_FILE_BATCH, FILE_SOURCE, type FileInput, fileSummary, ingestFile } from "../ingest/file/ingest-file";
 import { errorSummary } from "../ingest/ingest-step";
 import type { Logger } from "../log";
-import { onTerminationSignals, SIGNAL_EXIT_CODE, type TerminationSignal } from "../runtime";
+import { batchPool, exitCodeOf, stopAfterBatch } from "./batch-run";
 
 const OPTIONS = {
   "--batch-size": { kind: "integer", min: 1, max: 10_000, accepts: `lines per transaction, 1 to 10000 (default ${DEFAULT_FILE_BATCH})` },
@@ -51,8 +49,6 @@ async function openInput(path: string, startedAt: string): Promise<FileInput | {
   }
 }
 
-const WRITE_STATEMENT_TIMEOUT_MS = 60_000;
-
 export async function runIngestFile(config: Config, log: Logger, argv: string[]): Promise<number> {
   const args = parseIngestFileArgs(argv);
   const input = await openInput(args.path, new Date().toISOString());
@@ -60,21 +56,8 @@ export async function runIngestFile(config: Config, log: Logger, argv: string[])
     log.error(input.error);
     return 1;
   }
-  const pool = replaceablePool(
-    () =>
-      createSql(config.db, {
-        max: 2,
-        applicationName: "helios-analytics-ingest-file",
-        statementTimeoutMs: Math.max(config.db.statementTimeoutMs, WRITE_STATEMENT_TIMEOUT_MS),
-      }),
-    log,
-  );
-  let signalled: TerminationSignal | null = null;
-  const stopListening = onTerminationSignals((signal) => {
-    if (signalled) return;
-    signalled = signal;
-    log.info("Stopping after the batch in hand", { signal });
-  });
+  const pool = batchPool(config, log, "helios-analytics-ingest-file");
+  const stop = stopAfterBatch(log);
   try {
     // Once, without the ingest step's retries: a wrong DATABASE_URL ends a one-off run at once
     // instead of retrying its first batch until someone notices (the consumer waits; a backfill exits).
@@ -83,7 +66,7 @@ export async function runIngestFile(config: Config, log: Logger, argv: string[])
     const result = await ingestFile({ pool, log, retentionDays: config.storage.retentionDays }, input, {
       batchSize: args.batchSize,
       progressIntervalMs: args.progressIntervalMs,
-      stopRequested: () => signalled !== null,
+      stopRequested: () => stop.signal() !== null,
     });
     const summary = fileSummary(input, result);
     if (result.completed) {
@@ -91,12 +74,12 @@ export async function runIngestFile(config: Config, log: Logger, argv: string[])
       return 0;
     }
     log.info("File ingest stopped before the end of the file; running it again stores only what is missing", summary);
-    return signalled ? SIGNAL_EXIT_CODE[signalled] : 1;
+    return exitCodeOf(stop.signal());
   } catch (error) {
     log.error("File ingest failed; running it again stores only what is missing", { file: input.name, ...errorSummary(error) });
     return 1;
   } finally {
-    stopListening();
+    stop.release();
     await pool.end(5).catch(() => {});
   }
 }

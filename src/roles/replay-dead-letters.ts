@@ -4,13 +4,11 @@
 // lines after each batch, one summary line on stdout at the end; a dry run also lists each letter.
 import { parseOptions, UsageError } from "../cli/options";
 import type { Config } from "../config";
-import { createSql } from "../db/client";
-import { replaceablePool } from "../db/pool";
 import { replayDeadLetters, summaryLine } from "../dead-letters/dead-letters.replay";
 import type { ReplaySelection } from "../dead-letters/dead-letters.repository";
 import type { Logger } from "../log";
-import { onTerminationSignals } from "../runtime";
 import { parseIsoTimestamp } from "../values/timestamps";
+import { batchPool, stopAfterBatch } from "./batch-run";
 
 const OPTIONS = {
   "--id": { kind: "integers", min: 1, accepts: "a dead letter id, an integer ≥ 1 (repeat --id for several)" },
@@ -18,9 +16,6 @@ const OPTIONS = {
   "--since": { kind: "text", accepts: "an ISO-8601 date or date-time, e.g. 2025-10-01 or 2025-10-01T12:00:00Z" },
   "--dry-run": { kind: "flag" },
 } as const;
-
-/** Batches can be large on a busy database: the consumer's room, not the API's 5 s. */
-const REPLAY_STATEMENT_TIMEOUT_MS = 60_000;
 
 export function parseReplayArgs(args: string[]): { selection: ReplaySelection; dryRun: boolean } {
   const options = parseOptions(args, OPTIONS);
@@ -37,19 +32,8 @@ export function parseReplayArgs(args: string[]): { selection: ReplaySelection; d
 
 export async function runReplayDeadLetters(config: Config, log: Logger, args: string[]): Promise<number> {
   const { selection, dryRun } = parseReplayArgs(args);
-  const pool = replaceablePool(
-    () =>
-      createSql(config.db, {
-        max: 2,
-        applicationName: "helios-analytics-replay",
-        statementTimeoutMs: Math.max(config.db.statementTimeoutMs, REPLAY_STATEMENT_TIMEOUT_MS),
-      }),
-    log,
-  );
-  let stopping = false;
-  const stopListening = onTerminationSignals(() => {
-    stopping = true;
-  });
+  const pool = batchPool(config, log, "helios-analytics-replay");
+  const stop = stopAfterBatch(null);
   const began = performance.now();
   try {
     const summary = await replayDeadLetters({
@@ -58,7 +42,7 @@ export async function runReplayDeadLetters(config: Config, log: Logger, args: st
       selection,
       dryRun,
       retentionDays: config.storage.retentionDays,
-      stopping: () => stopping,
+      stopping: () => stop.signal() !== null,
       onLetter: dryRun
         ? (letter, outcome) => {
             const what = outcome.result === "stored" ? "would be stored" : outcome.result === "duplicate" ? "is already stored" : "would still fail";
@@ -79,7 +63,7 @@ export async function runReplayDeadLetters(config: Config, log: Logger, args: st
     console.log(summaryLine(summary));
     return summary.interrupted ? 1 : 0;
   } finally {
-    stopListening();
+    stop.release();
     await pool.end(5);
   }
 }
