@@ -140,8 +140,10 @@ export function outcomesRoutes(sql: Sql, cache: AggregateCache = AggregateCache.
         const query = validateQuery(DailyStatsQuery, new URL(request.url).searchParams);
         const filters = parseFilters(query);
         const grouping = { dims: ["day"] as const, tz: await zones.resolve(query.tz) };
-        const rows = await cached("daily", [filters, grouping.tz], () => groupedAggregates(sql, filters, grouping, { by: "day", desc: true }));
-        return rows.filter((row) => row.rank !== "0").map(renderDailyStat);
+        // The rendered days are kept, not their rows: a cached answer is then served as it is.
+        return cached("daily", [filters, grouping.tz], async () =>
+          (await groupedAggregates(sql, filters, grouping, { by: "day", desc: true })).filter((row) => row.rank !== "0").map(renderDailyStat),
+        );
       },
       {
         detail: {
