@@ -146,8 +146,19 @@ const insertIsolating: RowInserter = async (tx, rows, refused) => {
   }
 };
 
+/**
+ * Concurrent batches upsert the same rollup rows. One statement locks them in key order, so two
+ * such batches never deadlock; the isolating path's statements each lock their half's keys, an
+ * order no other batch follows. It waits for the batches in flight and holds new ones back
+ * (exclusive against their shared hold of this key) for the little while it runs: a poison row
+ * costs a pause, never a deadlock and a retry.
+ */
+const ROLLUP_WRITERS_LOCK = 7_245_310_118;
+
 async function store(sql: Sql, batch: BatchInput, insertRows: RowInserter): Promise<BatchResult> {
   return (await sql.begin(async (tx) => {
+    if (insertRows === insertIsolating) await tx`select pg_advisory_xact_lock(${ROLLUP_WRITERS_LOCK})`;
+    else await tx`select pg_advisory_xact_lock_shared(${ROLLUP_WRITERS_LOCK})`;
     const refused: Rejection[] = [];
     const insertedBidIds = await insertRows(tx as unknown as Sql, batch.rows, refused);
     await insertDeadLetters(tx as unknown as Sql, [...batch.rejections, ...refused]);
