@@ -4,19 +4,18 @@
 // URL) and an API error is shown with its message. A screenshot goes to tests/artifacts/ (and to
 // docs/ with UPDATE_DOCS_SCREENSHOTS=1).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { createApp } from "../../src/app";
 import { createLogger } from "../../src/log";
+import { type Chromium, launchChromium } from "../support/browser";
 import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
 import { ROOT } from "../support/project";
 
 setDefaultTimeout(60_000);
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "tests/artifacts");
 const METRICS = ["revenue", "outcomes", "wins", "losses", "win_rate", "avg_win_price", "avg_bid_price", "profit_margin", "enriched_count"];
 
@@ -24,11 +23,10 @@ let db: TestDatabase;
 let base: string;
 let stop: () => void;
 let context: BrowserContext;
-let userDataDir: string;
+let browser: Chromium | undefined;
 const problems: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: the console tests need it (apt-get install -y chromium).`);
   mkdirSync(ARTIFACTS, { recursive: true });
   db = await createTestDatabase("console_breakdown");
   await insertOutcomes(db.setup);
@@ -36,19 +34,13 @@ beforeAll(async () => {
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
   base = `http://127.0.0.1:${server.port}`;
   stop = () => server.stop(true);
-  userDataDir = mkdtempSync(join(tmpdir(), "helios-breakdown-chromium-"));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1400, height: 900 },
-  });
+  browser = await launchChromium("breakdown", { viewport: { width: 1400, height: 900 } });
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   stop?.();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   await db?.drop();
 });
 

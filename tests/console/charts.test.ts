@@ -4,22 +4,20 @@
 // process up for less than its window, and an outcomes table wider than a 1,400-px window. The
 // chart is a canvas, so its checks read the canvas's own pixels.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { createApp } from "../../src/app";
 import { formatCount, formatMoney, formatRate } from "../../src/console/client/format";
 import { createLogger } from "../../src/log";
+import { type Chromium, launchChromium } from "../support/browser";
 import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { ROOT } from "../support/project";
 import { waitFor } from "../support/wait";
 
 setDefaultTimeout(60_000);
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "tests/artifacts");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update"];
 const DAY = { from: "2025-11-03T00:00:00Z", to: "2025-11-04T00:00:00Z" };
 const DAY_VIEW = `/console/?period=custom&from=${DAY.from}&to=${DAY.to}&interval=hour&refresh=0`;
 /** Outcomes stored in the last ten minutes, one every 20 s: what a demo just started holds. */
@@ -29,7 +27,7 @@ let db: TestDatabase;
 let base: string;
 let stop: () => void;
 let context: BrowserContext;
-let userDataDir: string;
+let browser: Chromium | undefined;
 const problems: string[] = [];
 
 async function newPage(width = 1280): Promise<Page> {
@@ -43,7 +41,6 @@ async function newPage(width = 1280): Promise<Page> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: install it with \`apt-get install -y chromium\`.`);
   mkdirSync(ARTIFACTS, { recursive: true });
   db = await createTestDatabase("console_charts");
   // A day of thousands of outcomes an hour, every other one won at 5,000.00: tick labels such as
@@ -64,14 +61,13 @@ beforeAll(async () => {
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
   base = `http://127.0.0.1:${server.port}`;
   stop = () => server.stop(true);
-  userDataDir = mkdtempSync(join(tmpdir(), "helios-charts-chromium-"));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium("charts");
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   stop?.();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   await db?.drop();
 });
 

@@ -4,14 +4,14 @@
 // tests/artifacts/; with UPDATE_DOCS_SCREENSHOTS=1 the overview and outcomes browser also replace
 // the pictures in docs/ (a normal run leaves the work tree as it found it).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { createApp } from "../../src/app";
 import { REFRESH_CHOICES } from "../../src/console/client/overview";
 import { recordConsumerLag } from "../../src/ingest/kafka/consumer-lag";
 import { createLogger } from "../../src/log";
+import { type Chromium, launchChromium } from "../support/browser";
 import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
 import { RECORD_FIELDS } from "../support/outcomes-model";
@@ -20,20 +20,9 @@ import { waitFor } from "../support/wait";
 
 setDefaultTimeout(60_000);
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "tests/artifacts");
 const DOCS = join(ROOT, "docs");
 const TOKEN = "console-test-token-0123456789";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** A week of outcomes with a daily rhythm (2025-11-03 to 2025-11-10), so the chart has a shape; mostly USD, some EUR and GBP. */
 async function insertWeek(db: TestDatabase): Promise<void> {
@@ -83,7 +72,7 @@ function serve(db: TestDatabase, env: Record<string, string> = {}): Served {
 let db: TestDatabase;
 let open: Served;
 let context: BrowserContext;
-let userDataDir: string;
+let browser: Chromium | undefined;
 /** Console errors, page errors and requests that left the loopback server, from every page. */
 const problems: string[] = [];
 
@@ -111,11 +100,6 @@ async function screenshot(page: Page, name: string, docsName?: string): Promise<
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: the console tests need it. Install it with \`apt-get install -y chromium\` (.ci/run does this when it is missing).`,
-    );
-  }
   mkdirSync(ARTIFACTS, { recursive: true });
   mkdirSync(DOCS, { recursive: true });
   db = await createTestDatabase("console_browser");
@@ -129,19 +113,13 @@ beforeAll(async () => {
   ]);
   await db.setup`analyze auction_outcomes`;
   open = serve(db);
-  userDataDir = mkdtempSync(join(tmpdir(), "helios-console-chromium-"));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 900 },
-  });
+  browser = await launchChromium("console", { viewport: { width: 1280, height: 900 } });
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   open?.stop();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   await db?.drop();
 });
 

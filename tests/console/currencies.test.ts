@@ -5,12 +5,12 @@
 // period has more than one currency, and says nothing of the kind when it has one, also after a
 // refresh brings a second currency in.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { createApp } from "../../src/app";
 import { createLogger } from "../../src/log";
+import { type Chromium, launchChromium } from "../support/browser";
 import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { sumDecimals } from "../support/exact-decimal";
 import { ROOT } from "../support/project";
@@ -18,7 +18,6 @@ import { waitFor } from "../support/wait";
 
 setDefaultTimeout(60_000);
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "tests/artifacts");
 
 /** [bid_id, site_domain, win_status, win_price, bid_price, currency, timestamp]: 2025-11-03 in three currencies, 2025-11-05 in USD only. */
@@ -49,7 +48,7 @@ let db: TestDatabase;
 let base: string;
 let stop: () => void;
 let context: BrowserContext;
-let userDataDir: string;
+let browser: Chromium | undefined;
 const problems: string[] = [];
 
 async function insert(rows: Row[]): Promise<void> {
@@ -61,7 +60,6 @@ async function insert(rows: Row[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: the console tests need it (apt-get install -y chromium).`);
   mkdirSync(ARTIFACTS, { recursive: true });
   db = await createTestDatabase("console_currencies");
   await insert(ROWS);
@@ -69,19 +67,13 @@ beforeAll(async () => {
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
   base = `http://127.0.0.1:${server.port}`;
   stop = () => server.stop(true);
-  userDataDir = mkdtempSync(join(tmpdir(), "helios-currencies-chromium-"));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1400, height: 900 },
-  });
+  browser = await launchChromium("currencies", { viewport: { width: 1400, height: 900 } });
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   stop?.();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   await db?.drop();
 });
 

@@ -2,49 +2,34 @@
 // console tests use): the page renders every documented operation, "Try it out" reaches the API,
 // and not one script, style or request is refused by the policy or sent off this origin.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { createApp } from "../../src/app";
 import { createLogger } from "../../src/log";
+import { type Chromium, launchChromium } from "../support/browser";
 import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
 
 setDefaultTimeout(60_000);
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
 let db: TestDatabase;
 let server: ReturnType<typeof Bun.serve>;
 let base: string;
 let context: BrowserContext;
-let userDataDir: string;
+let browser: Chromium | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: install it with \`apt-get install -y chromium\`.`);
   db = await createTestDatabase("swagger_browser");
   await insertOutcomes(db.setup);
   const app = createApp({ config: testConfig(db.url), sql: db.sql, log: createLogger("ERROR") });
   server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
   base = `http://127.0.0.1:${server.port}`;
-  userDataDir = mkdtempSync(join(tmpdir(), "helios-swagger-chromium-"));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium("swagger");
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   server?.stop(true);
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   await db?.drop();
 });
 
