@@ -11,6 +11,7 @@ import { prefixWindows, type StoredPeriod } from "../../src/outcomes/outcomes.wi
 import { batchOf, outcomeAt } from "../support/batches";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
+import { inApiOrder, walkCursors, walkPageNumbers } from "../support/page-walks";
 
 setDefaultTimeout(180_000);
 
@@ -107,10 +108,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-function expected(filter: (row: Row) => boolean, desc: boolean): number[] {
-  const sorted = rows.filter(filter).sort((a, b) => (a.ts === b.ts ? a.id - b.id : a.ts < b.ts ? -1 : 1));
-  return (desc ? sorted.reverse() : sorted).map((row) => row.id);
-}
+const expected = (filter: (row: Row) => boolean, desc: boolean) => inApiOrder(rows, filter, desc);
 
 const CASES: [string, string, (row: Row) => boolean][] = [
   ["a user in every partition", "user_id=u-dense", (r) => r.user === "u-dense"],
@@ -131,14 +129,7 @@ describe("page numbers in prefix windows", () => {
       test(`every page of ${name}, ${desc ? "newest" : "oldest"} first, equals the rows in order`, async () => {
         const want = expected(filter, desc);
         expect(want.length).toBeGreaterThan(0);
-        const got: number[] = [];
-        for (let page = 1; ; page++) {
-          const { status, body } = await api.get(`/api/outcomes/?${query}&ordering=${desc ? "-" : ""}timestamp&page_size=53&page=${page}`);
-          if (status === 404) break;
-          expect(status).toBe(200);
-          expect(body.count).toBe(want.length);
-          got.push(...body.results.map((r: { id: number }) => r.id));
-        }
+        const got = await walkPageNumbers(api, `/api/outcomes/?${query}&ordering=${desc ? "-" : ""}timestamp&page_size=53`, want.length);
         expect(got).toEqual(want);
       });
     }
@@ -150,22 +141,8 @@ describe("cursors in prefix windows", () => {
     for (const desc of [true, false]) {
       test(`walk ${name} forward then back, ${desc ? "newest" : "oldest"} first, equal to the rows in order`, async () => {
         const want = expected(filter, desc);
-        const forward: number[][] = [];
-        let url: string | null = `/api/outcomes/?${query}&ordering=${desc ? "-" : ""}timestamp&cursor=&page_size=41`;
-        let previous: string | null = null;
-        while (url) {
-          const { body } = await api.get(url.replace("http://localhost", ""));
-          forward.push(body.results.map((r: { id: number }) => r.id));
-          previous = body.previous;
-          url = body.next;
-        }
+        const { forward, back } = await walkCursors(api, `/api/outcomes/?${query}&ordering=${desc ? "-" : ""}timestamp&cursor=&page_size=41`);
         expect(forward.flat()).toEqual(want);
-        const back: number[][] = [];
-        while (previous) {
-          const { body } = await api.get(previous.replace("http://localhost", ""));
-          back.push(body.results.map((r: { id: number }) => r.id));
-          previous = body.previous;
-        }
         expect(back).toEqual(forward.slice(0, -1).reverse());
       });
     }

@@ -6,6 +6,7 @@ import { writeBatch } from "../../src/ingest/batch-writer";
 import { batchOf, outcomeAt } from "../support/batches";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
+import { inApiOrder, walkCursors, walkPageNumbers } from "../support/page-walks";
 
 setDefaultTimeout(120_000);
 
@@ -48,11 +49,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** The model: the rows matching, sorted by auction time (text of fixed width) then id, as the API orders. */
-function expected(filter: (row: Row) => boolean, desc: boolean): number[] {
-  const sorted = rows.filter(filter).sort((a, b) => (a.ts === b.ts ? a.id - b.id : a.ts < b.ts ? -1 : 1));
-  return (desc ? sorted.reverse() : sorted).map((row) => row.id);
-}
+const expected = (filter: (row: Row) => boolean, desc: boolean) => inApiOrder(rows, filter, desc);
 
 const CASES: [string, string, (row: Row) => boolean][] = [
   ["everything", "", () => true],
@@ -71,16 +68,7 @@ describe("page numbers in a window", () => {
     for (const desc of [true, false]) {
       test(`walk every page of ${name}, ${desc ? "newest" : "oldest"} first, equal to the rows in order`, async () => {
         const want = expected(filter, desc);
-        const got: number[] = [];
-        const pageSize = 137;
-        for (let page = 1; ; page++) {
-          const { status, body } = await api.get(`/api/outcomes/?${query}&ordering=${desc ? "-" : ""}timestamp&page_size=${pageSize}&page=${page}`);
-          if (status === 404) break;
-          expect(status).toBe(200);
-          expect(body.count).toBe(want.length);
-          got.push(...body.results.map((r: { id: number }) => r.id));
-          if (!body.next) break;
-        }
+        const got = await walkPageNumbers(api, `/api/outcomes/?${query}&ordering=${desc ? "-" : ""}timestamp&page_size=137`, want.length);
         expect(got).toEqual(want);
       });
     }
@@ -98,24 +86,10 @@ describe("cursors in a window", () => {
   for (const [name, query, filter] of CASES) {
     test(`walk forward then back through ${name}, equal to the rows in order`, async () => {
       const want = expected(filter, true);
-      const forward: number[][] = [];
-      let url: string | null = `/api/outcomes/?${query}&cursor=&page_size=89`;
-      let previous: string | null = null;
-      while (url) {
-        const { body } = await api.get(url.replace("http://localhost", ""));
-        forward.push(body.results.map((r: { id: number }) => r.id));
-        previous = body.previous;
-        url = body.next;
-      }
+      const { forward, back } = await walkCursors(api, `/api/outcomes/?${query}&cursor=&page_size=89`);
       expect(forward.flat()).toEqual(want);
       expect(forward.at(-1)!.length).toBeGreaterThan(0);
       // Back from the last page by previous links: the same pages, in reverse.
-      const back: number[][] = [];
-      while (previous) {
-        const { body } = await api.get(previous.replace("http://localhost", ""));
-        back.push(body.results.map((r: { id: number }) => r.id));
-        previous = body.previous;
-      }
       expect(back).toEqual(forward.slice(0, -1).reverse());
     });
   }
