@@ -22,11 +22,11 @@ export type IdPeriod = { from?: string; to?: string } | null;
 const MAX_AGE_MS = 10_000;
 
 export class PartitionRanges {
-  private ranges: { at: number; list: Promise<IdRange[]> } | undefined;
+  private ranges: { at: number; list: Promise<IdRange[]>; periods: Promise<StoredPeriod[]> } | undefined;
 
   constructor(private readonly sql: Sql) {}
 
-  private current(): Promise<IdRange[]> {
+  private current(): NonNullable<PartitionRanges["ranges"]> {
     if (!this.ranges || performance.now() - this.ranges.at > MAX_AGE_MS) {
       const list = this.sql<{ lower: string | null; upper: string | null; min_id: string | null; max_id: string | null }[]>`
         select lower, upper, min_id::text, max_id::text from helios_partition_id_ranges()`
@@ -34,9 +34,12 @@ export class PartitionRanges {
           rows.filter((r) => r.min_id !== null).map((r) => ({ lower: r.lower, upper: r.upper, minId: BigInt(r.min_id!), maxId: BigInt(r.max_id!) })),
         )
         .catch(() => []);
-      this.ranges = { at: performance.now(), list };
+      // Read on every list page: parsed once per read of the ranges, not per page.
+      const ms = (text: string) => epochMs(pgIso(text)).ms;
+      const periods = list.then((ranges) => ranges.filter((r) => r.lower !== null && r.upper !== null).map((r) => ({ from: ms(r.lower!), to: ms(r.upper!) })));
+      this.ranges = { at: performance.now(), list, periods };
     }
-    return this.ranges.list;
+    return this.ranges;
   }
 
   /** Forgets the ranges (a lookup missed): the next one reads them again. */
@@ -45,15 +48,14 @@ export class PartitionRanges {
   }
 
   /** The periods of the partitions that hold outcomes (the default partition has none: its rows may be of any time). */
-  async storedPeriods(): Promise<StoredPeriod[]> {
-    const ms = (text: string) => epochMs(pgIso(text)).ms;
-    return (await this.current()).filter((r) => r.lower !== null && r.upper !== null).map((r) => ({ from: ms(r.lower!), to: ms(r.upper!) }));
+  storedPeriods(): Promise<readonly StoredPeriod[]> {
+    return this.current().periods;
   }
 
   /** The hull of the periods of the partitions whose ids span `id`; null when none does or one is the default partition. */
   async periodOf(id: string): Promise<IdPeriod> {
     const wanted = BigInt(id);
-    const holding = (await this.current()).filter((r) => r.minId <= wanted && wanted <= r.maxId);
+    const holding = (await this.current().list).filter((r) => r.minId <= wanted && wanted <= r.maxId);
     if (holding.length === 0 || holding.some((r) => r.upper === null)) return null;
     const lowers = holding.map((r) => r.lower);
     // Bounds are PostgreSQL's UTC text of one shape, so their text order is their time order.
