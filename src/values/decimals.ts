@@ -1,8 +1,12 @@
 // Money stays decimal text from the message to the JSON record; no float arithmetic touches it.
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+/** A price already as renderPrice writes it, with exactly two fractional digits: no leading zero but the units'. */
+const RENDERED_PRICE = /^(?:0|[1-9]\d*)\.\d\d$/;
 
 /** A price as the API renders it: at least 2 fractional digits, no trailing noise ("0.8" → "0.80"). */
 export function renderPrice(text: string): string {
+  // Already so (how prices are usually stored): returned as it is, without the work below.
+  if (RENDERED_PRICE.test(text)) return text;
   const match = DECIMAL.exec(text);
   if (!match) return text;
   const whole = match[1]!.replace(/^0+(?=\d)/, "");

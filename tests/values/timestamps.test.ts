@@ -63,6 +63,14 @@ describe("isoUtc", () => {
   test("passes null through", () => {
     expect(isoUtc(null)).toBeNull();
   });
+
+  test.each([
+    ["a year past 9999", "10000-01-01 00:00:00+00", "10000-01-01T00:00:00Z"],
+    ["a year before 1 AD", "0001-12-31 10:00:00+00 BC", "0001-12-31T10:00:00+00 BC"],
+    ["another session's zone", "2025-10-25 14:00:00+02", "2025-10-25T14:00:00+02"],
+  ])("writes %s as the general rule does", (_label, text, iso) => {
+    expect(isoUtc(text)).toBe(iso);
+  });
 });
 
 // Rounding a bound to a rollup bucket can leave years 1–9999: the first hour of 0001-01-01 at
