@@ -68,30 +68,62 @@ export async function countOutcomes(sql: Sql, filters: Filters, plan = planAggre
   return Number(row!.count);
 }
 
+/** The next `limit` buckets of a rollup beyond a bound (see bucketChunk), as the database summed them. */
+export interface BucketChunk {
+  /** The buckets of the chunk that hold the positions asked for, each with the outcomes before it in the chunk. */
+  held: { start: number; outcomes: number; before: number }[];
+  /** Buckets in the chunk (fewer than asked: the last chunk), the outcomes in them, and where the last one starts. */
+  buckets: number;
+  outcomes: number;
+  lastStart: number | null;
+}
+
 /**
- * Outcomes per bucket of a rollup, in time order from a bound on: the `limit` buckets before
- * `beforeMs` (descending) or from `fromMs` on (ascending), only buckets holding outcomes. The
- * page window (outcomes.window.ts) walks these instead of the rows themselves.
+ * The next `limit` buckets of a rollup that hold outcomes, in time order from a bound on (before
+ * `boundMs` descending, from it on ascending), summed in the database: only the buckets holding
+ * positions [from, to) of the chunk cross the wire, with the chunk's totals. The page window
+ * (outcomes.window.ts) walks these chunks instead of the rows themselves.
  */
-export async function bucketCounts(
+export async function bucketChunk(
   sql: Sql,
   rollup: RollupName,
   filters: Filters,
   order: "desc" | "asc",
   limit: number,
+  positions: { from: number; to: number },
   boundMs?: number,
-): Promise<{ start: number; outcomes: number }[]> {
+): Promise<BucketChunk> {
   const { column, kind } = ROLLUPS[rollup].time;
   const time = sql(column);
-  const start = kind === "timestamptz" ? sql`extract(epoch from ${time}) * 1000` : sql`extract(epoch from ${time}::timestamp at time zone 'UTC') * 1000`;
+  const startMs = kind === "timestamptz" ? sql`extract(epoch from t) * 1000` : sql`extract(epoch from t::timestamp at time zone 'UTC') * 1000`;
   const boundAt = (ms: number) => (kind === "timestamptz" ? sql`to_timestamp(${ms / 1000})` : sql`(to_timestamp(${ms / 1000}) at time zone 'UTC')::date`);
   const bound = boundMs === undefined ? sql`` : order === "desc" ? sql`and ${time} < ${boundAt(boundMs)}` : sql`and ${time} >= ${boundAt(boundMs)}`;
-  const rows = await sql<{ start: string; outcomes: string }[]>`
-    select (${start})::bigint::text as start, sum(outcomes)::text as outcomes
-    from ${sql(ROLLUPS[rollup].table)} ${rollupWhere(sql, rollup, filters)} ${bound}
-    group by ${time} having sum(outcomes) > 0
-    order by ${time} ${order === "desc" ? sql`desc` : sql`asc`} limit ${limit}`;
-  return rows.map((row) => ({ start: Number(row.start), outcomes: Number(row.outcomes) }));
+  const direction = order === "desc" ? sql`desc` : sql`asc`;
+  // The chunk is read in index order and cut at `limit` before anything is summed over it.
+  const rows = await sql<{ start: string; outcomes: string; before: string; held: boolean; buckets: string; total: string }[]>`
+    with chunk as (
+      select ${time} as t, sum(outcomes) as outcomes
+      from ${sql(ROLLUPS[rollup].table)} ${rollupWhere(sql, rollup, filters)} ${bound}
+      group by ${time} having sum(outcomes) > 0
+      order by ${time} ${direction} limit ${limit}
+    ), running as (
+      select t, outcomes, sum(outcomes) over (order by t ${direction}) as through,
+             count(*) over () as buckets, sum(outcomes) over () as total,
+             row_number() over (order by t ${direction}) as place
+      from chunk
+    )
+    select (${startMs})::bigint::text as start, outcomes::text as outcomes, (through - outcomes)::text as before,
+           through > ${positions.from} and through - outcomes < ${positions.to} as held, buckets::text as buckets, total::text as total
+    from running
+    where (through > ${positions.from} and through - outcomes < ${positions.to}) or place = buckets
+    order by t ${direction}`;
+  const last = rows[rows.length - 1];
+  return {
+    held: rows.filter((row) => row.held).map((row) => ({ start: Number(row.start), outcomes: Number(row.outcomes), before: Number(row.before) })),
+    buckets: last ? Number(last.buckets) : 0,
+    outcomes: last ? Number(last.total) : 0,
+    lastStart: last ? Number(last.start) : null,
+  };
 }
 
 export interface TopRow {

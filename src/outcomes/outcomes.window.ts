@@ -16,7 +16,7 @@
 // periods, 1, 4, 16 … partitions, until one comes back full; the last try reads every partition.
 import type { Sql } from "../db/client";
 import { epochMs, pgInstant } from "../values/timestamps";
-import { bucketCounts, countOutcomes } from "./outcomes.aggregates";
+import { bucketChunk, countOutcomes } from "./outcomes.aggregates";
 import type { Filters } from "./outcomes.filters";
 import type { OrderKey } from "./outcomes.paging";
 import { type AggregatePlan, planAggregate, ROLLUPS } from "./outcomes.rollup-plan";
@@ -58,9 +58,10 @@ export function timeOrder(keys: readonly OrderKey[], reverse = false): Order | n
 /**
  * The spans of a plan in `order`, read lazily, beyond `beyondMs` when given (descending: spans
  * that start before it; ascending: spans from it on): the base-table edges at from/to and the
- * rollup's whole buckets between them.
+ * rollup's whole buckets between them. Of the buckets, only those holding `positions` (of the
+ * whole traversal) come one by one; the others of each chunk come summed, as one span.
  */
-async function* spansInOrder(sql: Sql, plan: AggregatePlan, order: Order, beyondMs?: number): AsyncGenerator<Span> {
+async function* spansInOrder(sql: Sql, plan: AggregatePlan, order: Order, positions: { from: number; to: number }, beyondMs?: number): AsyncGenerator<Span> {
   const { table, filters: whole } = plan.rollup!;
   const unit = ROLLUPS[table].unitMs;
   const edges: Span[] = [];
@@ -71,14 +72,34 @@ async function* spansInOrder(sql: Sql, plan: AggregatePlan, order: Order, beyond
   const wholeFrom = whole.from === undefined ? Number.NEGATIVE_INFINITY : epochMs(whole.from).ms;
   const beyond = (span: Span) => beyondMs === undefined || (order === "desc" ? span.from < beyondMs : span.from >= beyondMs);
   const isFirst = (edge: Span) => (order === "desc" ? edge.from >= wholeFrom : edge.to <= wholeFrom);
-  for (const edge of edges.filter(isFirst)) if (beyond(edge)) yield edge;
+  let seen = 0;
+  for (const edge of edges.filter(isFirst)) {
+    if (!beyond(edge)) continue;
+    seen += edge.outcomes;
+    yield edge;
+  }
+  // Positions still to pass in the buckets: the chunks before them come as one span each (skipped
+  // whole), the buckets that hold them one by one, and nothing more of a chunk is sent.
+  const wanted = { from: Math.max(0, positions.from - seen), to: Math.max(0, positions.to - seen) };
   let bound = beyondMs;
-  for (let chunk = FIRST_CHUNK; ; chunk *= 2) {
-    const buckets = await bucketCounts(sql, table, whole, order, chunk, bound);
-    for (const b of buckets) yield { from: b.start, to: b.start + unit, outcomes: b.outcomes };
-    if (buckets.length < chunk) break;
-    const lastStart = buckets[buckets.length - 1]!.start;
-    bound = order === "desc" ? lastStart : lastStart + unit;
+  for (let limit = FIRST_CHUNK; ; limit *= 2) {
+    const chunk = await bucketChunk(sql, table, whole, order, limit, wanted, bound);
+    if (chunk.lastStart === null) break;
+    const first = chunk.held[0];
+    const passed = first ? first.before : chunk.outcomes;
+    // A span of no length where the skipped buckets end: it is passed whole, its bounds never read.
+    const passedAt = first ? (order === "desc" ? first.start + unit : first.start) : order === "desc" ? chunk.lastStart : chunk.lastStart + unit;
+    if (passed > 0) yield { from: passedAt, to: passedAt, outcomes: passed };
+    for (const b of chunk.held) yield { from: b.start, to: b.start + unit, outcomes: b.outcomes };
+    const last = chunk.held[chunk.held.length - 1];
+    // The rest of the chunk, after the buckets that hold the positions.
+    const after = chunk.outcomes - (last ? last.before + last.outcomes : passed);
+    const endAt = order === "desc" ? chunk.lastStart : chunk.lastStart + unit;
+    if (after > 0) yield { from: endAt, to: endAt, outcomes: after };
+    if (chunk.buckets < limit) break;
+    wanted.from = Math.max(0, wanted.from - chunk.outcomes);
+    wanted.to = Math.max(0, wanted.to - chunk.outcomes);
+    bound = endAt;
   }
   for (const edge of edges.filter((e) => !isFirst(e))) if (beyond(edge)) yield edge;
 }
@@ -108,7 +129,7 @@ export async function pageWindow(sql: Sql, filters: Filters, keys: readonly Orde
   let skip = 0;
   let start: Span | undefined;
   let inWindow = 0;
-  for await (const span of spansInOrder(sql, plan, order)) {
+  for await (const span of spansInOrder(sql, plan, order, { from: offset, to: offset + limit })) {
     if (!start) {
       if (skip + span.outcomes <= offset) {
         skip += span.outcomes;
@@ -151,7 +172,7 @@ export async function cursorWindow(
   // Rows at the cursor's own instant may still follow it (ties broken by id): the window includes it.
   const near = order === "desc" ? at + 1 : bucketStart;
   let found = 0;
-  for await (const span of spansInOrder(sql, plan, order, order === "desc" ? bucketStart : bucketStart + unit)) {
+  for await (const span of spansInOrder(sql, plan, order, { from: 0, to: limit }, order === "desc" ? bucketStart : bucketStart + unit)) {
     found += span.outcomes;
     if (found >= limit) return order === "desc" ? narrowed(filters, span.from, near) : narrowed(filters, near, span.to);
   }

@@ -3,6 +3,7 @@
 // directions, with filters the rollups carry, with unaligned from/to, and for cursor walks.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeBatch } from "../../src/ingest/batch-writer";
+import { bucketChunk } from "../../src/outcomes/outcomes.aggregates";
 import { batchOf, outcomeAt } from "../support/batches";
 import { createTestDatabase, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
@@ -79,6 +80,40 @@ describe("page numbers in a window", () => {
     expect((await api.get(`/api/outcomes/?page_size=100&page=${Math.ceil(want.length / 100) + 1}`)).status).toBe(404);
     const { body } = await api.get("/api/outcomes/?page_size=7&page=300");
     expect(body.results.map((r: { id: number }) => r.id)).toEqual(want.slice(7 * 299, 7 * 300));
+  });
+});
+
+describe("a chunk of buckets summed in the database", () => {
+  /** Outcomes per UTC hour that holds any, newest first, from the rows themselves. */
+  const hours = () => {
+    const per = new Map<number, number>();
+    for (const row of rows) {
+      const hour = Math.floor(Date.parse(`${row.ts}Z`) / 3_600_000) * 3_600_000;
+      per.set(hour, (per.get(hour) ?? 0) + 1);
+    }
+    return [...per.entries()].sort((a, b) => b[0] - a[0]);
+  };
+
+  test("sends only the buckets holding the positions, with the outcomes before each, and the chunk's totals", async () => {
+    const all = hours();
+    const chunk = await bucketChunk(db.sql, "hourly", {}, "desc", 48, { from: 1_000, to: 1_137 });
+    const first48 = all.slice(0, 48);
+    let through = 0;
+    const held = first48.flatMap(([start, outcomes]) => {
+      const before = through;
+      through += outcomes;
+      return through > 1_000 && before < 1_137 ? [{ start, outcomes, before }] : [];
+    });
+    expect(held.length).toBeGreaterThan(0);
+    expect(held.length).toBeLessThan(48);
+    expect(chunk).toEqual({ held, buckets: 48, outcomes: through, lastStart: first48[47]![0] });
+  });
+
+  test("past its positions, a chunk sends nothing but its totals; the last chunk has fewer buckets than asked", async () => {
+    const all = hours();
+    const total = rows.length;
+    const chunk = await bucketChunk(db.sql, "hourly", {}, "asc", 1_000, { from: total, to: total + 10 });
+    expect(chunk).toEqual({ held: [], buckets: all.length, outcomes: total, lastStart: all[0]![0] });
   });
 });
 
