@@ -111,11 +111,12 @@ export async function bucketChunk(
              count(*) over () as buckets, sum(outcomes) over () as total,
              row_number() over (order by t ${direction}) as place
       from chunk
+    ), marked as (
+      select *, through > ${positions.from} and through - outcomes < ${positions.to} as held from running
     )
     select (${startMs})::bigint::text as start, outcomes::text as outcomes, (through - outcomes)::text as before,
-           through > ${positions.from} and through - outcomes < ${positions.to} as held, buckets::text as buckets, total::text as total
-    from running
-    where (through > ${positions.from} and through - outcomes < ${positions.to}) or place = buckets
+           held, buckets::text as buckets, total::text as total
+    from marked where held or place = buckets
     order by t ${direction}`;
   const last = rows[rows.length - 1];
   return {
