@@ -46,15 +46,18 @@ export interface StoredPeriod {
 /** Partitions added to a prefix window each try, as a factor: few tries, little read twice. */
 const PREFIX_GROWTH = 4;
 
+/** Buckets summed per round trip while walking to positions at the start (a cursor's next page); doubled each time. */
+const FIRST_CHUNK = 48;
+
 /**
- * Buckets summed per round trip while walking; doubled each time. A week of hours: a chunk sends
- * only the buckets that hold the page, so a longer one costs the database a few rows more per
- * bucket and the API nothing, while each round trip costs both (1 M rows over 90 days: page 2000
- * lies 432 hours deep, 2 round trips instead of 4 with chunks from 48). Longer chunks would save
+ * The first chunk when positions lie past the start (page=N): a week of hours. A chunk sends only
+ * the buckets that hold the page, so a longer one costs the database a few rows more per bucket
+ * and the API nothing, while each round trip costs both (1 M rows over 90 days: page 2000 lies
+ * 432 hours deep, 2 round trips instead of 4 with chunks from 48). Longer chunks would save
  * another round trip at that depth, but past about a quarter of the rollup the planner reads it
  * all with a hash aggregate (a 540-hour chunk: 6.5 ms instead of 1.2 ms for 336 hours).
  */
-const FIRST_CHUNK = 168;
+const FIRST_CHUNK_PAST_START = 168;
 
 /** The time order of a traversal over `keys` (reversed for a previous-page cursor), or null: no window serves it. */
 export function timeOrder(keys: readonly OrderKey[], reverse = false): Order | null {
@@ -89,7 +92,7 @@ async function* spansInOrder(sql: Sql, plan: AggregatePlan, order: Order, positi
   // whole), the buckets that hold them one by one, and nothing more of a chunk is sent.
   const wanted = { from: Math.max(0, positions.from - seen), to: Math.max(0, positions.to - seen) };
   let bound = beyondMs;
-  for (let limit = FIRST_CHUNK; ; limit *= 2) {
+  for (let limit = wanted.from > 0 ? FIRST_CHUNK_PAST_START : FIRST_CHUNK; ; limit *= 2) {
     const chunk = await bucketChunk(sql, table, whole, order, limit, wanted, bound);
     if (chunk.lastStart === null) break;
     const first = chunk.held[0];
