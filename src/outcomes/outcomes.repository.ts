@@ -33,9 +33,11 @@ const DIRECT_OFFSET_ROWS = 1_000;
 
 /**
  * One page by OFFSET, as the query itself reads it. Past DIRECT_OFFSET_ROWS the page's keys are
- * found on the narrow index first and only those rows are read (a deferred join): a deep page skips
- * index entries instead of whole rows. The join is on (timestamp, id), the partition key first, so
- * each row is looked up in its own partition only.
+ * found first and only those rows are read (a deferred join): the keys are the ordering's own
+ * columns, which its index holds (`(win_price, id)`, `(timestamp, id)` …), so the rows skipped
+ * are index entries read by an index-only scan, never rows. Selecting the partition key instead
+ * sent every skipped row of a price ordering to the heap: page 2000 by `-win_price` on 1 M rows
+ * took 1,174 ms of execution, 92 ms with its own keys.
  */
 async function offsetPage(sql: Sql, filters: Filters, keys: OrderKey[], limit: number, offset: number): Promise<OutcomeRow[]> {
   if (offset <= DIRECT_OFFSET_ROWS) {
@@ -43,10 +45,11 @@ async function offsetPage(sql: Sql, filters: Filters, keys: OrderKey[], limit: n
       select ${recordColumns(sql)} from auction_outcomes ${whereClause(sql, filters)}
       ${orderByClause(sql, keys)} limit ${limit} offset ${offset}`;
   }
+  const keyColumns = sql(keys.map((key) => key.field));
   return sql<OutcomeRow[]>`
     select ${recordColumns(sql)} from auction_outcomes
-    ${whereClause(sql, filters)} and ("timestamp", id) in (
-      select "timestamp", id from auction_outcomes ${whereClause(sql, filters)}
+    ${whereClause(sql, filters)} and (${keyColumns}) in (
+      select ${keyColumns} from auction_outcomes ${whereClause(sql, filters)}
       ${orderByClause(sql, keys)} limit ${limit} offset ${offset}
     )
     ${orderByClause(sql, keys)}`;
