@@ -4,10 +4,10 @@
 // whatever the page's depth. The counts and the page are read in one snapshot (the caller's
 // REPEATABLE READ transaction), so the window is exact.
 //
-// page=N: walk the buckets from the end the order starts at, summing their counts, until the
-// positions [offset, offset + limit) are covered: the page is in those buckets, after `skip` rows
-// before them. A keyset cursor: walk away from the cursor's bucket until the buckets beyond it
-// hold more than a page. Orderings that do not start with timestamp get no window: those queries
+// page=N: walk the buckets from the end the order starts at, summing their counts (a chunk of
+// buckets at a time, summed in the database), until the positions [offset, offset + limit) are
+// covered: the page is in those buckets, after `skip` rows before them. A keyset cursor: walk
+// away from the cursor's bucket until the buckets beyond it hold more than a page. Orderings that do not start with timestamp get no window: those queries
 // read every partition.
 //
 // Filters no rollup carries (user_id, prices, search) leave the counts unknown, but a window that
