@@ -2,7 +2,7 @@
 // table with a bar per group for the metric it is ordered by, and the same table as CSV. The
 // address bar holds exactly the API's query, so a breakdown can be bookmarked and shared.
 import { apiGet, type Breakdown, type BreakdownGroup, queryOf } from "./api.ts";
-import { field, h, replaceChildren, select } from "./dom.ts";
+import { dataTable, field, h, replaceChildren, select, th } from "./dom.ts";
 import { formatCount, formatMoney, formatPercent } from "./format.ts";
 import type { View, ViewContext } from "./router.ts";
 
@@ -166,26 +166,10 @@ function table(answer: Breakdown): HTMLElement {
   return h(
     "div",
     { class: "table-scroll" },
-    h(
-      "table",
+    dataTable(
       { class: "data", id: "breakdown-table", tabindex: "-1" },
-      h(
-        "caption",
-        {},
-        `${formatCount(answer.groups)} groups by ${answer.by.map((d) => LABELS[d]).join(" and ")}${answer.groups > answer.results.length ? `, the first ${answer.results.length} shown` : ""}; days in ${answer.tz}; bars: ${LABELS[metric]}.`,
-      ),
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          ...answer.by.map((dim) => h("th", { scope: "col" }, LABELS[dim])),
-          h("th", { scope: "col" }, "Bar"),
-          ...METRICS.map((m) => h("th", { scope: "col" }, LABELS[m])),
-          h("th", { scope: "col" }, "Revenue per currency"),
-        ),
-      ),
+      `${formatCount(answer.groups)} groups by ${answer.by.map((d) => LABELS[d]).join(" and ")}${answer.groups > answer.results.length ? `, the first ${answer.results.length} shown` : ""}; days in ${answer.tz}; bars: ${LABELS[metric]}.`,
+      [...answer.by.map((dim) => th(LABELS[dim])), th("Bar"), ...METRICS.map((m) => th(LABELS[m])), th("Revenue per currency")],
       h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: answer.by.length + METRICS.length + 2 }, "No outcomes match."))])),
       h(
         "tfoot",

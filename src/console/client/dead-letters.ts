@@ -1,7 +1,7 @@
 // Dead letters: what ingest set aside, newest first, with the reason, where it came from and the
 // payload exactly as received (text when it was UTF-8, else base64 of the bytes).
 import { apiGet, type DeadLetter, type Page } from "./api.ts";
-import { h, replaceChildren } from "./dom.ts";
+import { dataTable, h, replaceChildren, th } from "./dom.ts";
 import { formatCount } from "./format.ts";
 import type { View, ViewContext } from "./router.ts";
 
@@ -69,24 +69,10 @@ export function deadLettersView(): View {
         h(
           "div",
           { class: "table-scroll" },
-          h(
-            "table",
+          dataTable(
             { class: "data", id: "dead-letters-table" },
-            h("caption", {}, `${formatCount(answer.count)} dead letters, newest first${page > 1 ? `; page ${page}` : ""}.`),
-            h(
-              "thead",
-              {},
-              h(
-                "tr",
-                {},
-                h("th", { scope: "col" }, "Received at"),
-                h("th", { scope: "col" }, "Reason"),
-                h("th", { scope: "col" }, "Topic / partition / offset"),
-                h("th", { scope: "col" }, "Key"),
-                h("th", { scope: "col" }, "Payload"),
-                h("th", { scope: "col" }, "Last replay"),
-              ),
-            ),
+            `${formatCount(answer.count)} dead letters, newest first${page > 1 ? `; page ${page}` : ""}.`,
+            [th("Received at"), th("Reason"), th("Topic / partition / offset"), th("Key"), th("Payload"), th("Last replay")],
             h("tbody", {}, ...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 6 }, "No dead letters."))])),
           ),
         ),

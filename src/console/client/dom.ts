@@ -14,6 +14,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   return el;
 }
 
+/** A column heading cell (scope col); `attrs` adds to it, e.g. class num for a numeric column. */
+export const th = (label: Child, attrs: Attrs = {}): HTMLTableCellElement => h("th", { scope: "col", ...attrs }, label);
+
+/**
+ * A data table: its caption (text, or a caption element with attributes of its own), one row of
+ * column headings, then the rest (the body, a footer).
+ */
+export function dataTable(attrs: Attrs, caption: string | HTMLTableCaptionElement, headings: Child[], ...rest: Child[]): HTMLTableElement {
+  return h("table", attrs, typeof caption === "string" ? h("caption", {}, caption) : caption, h("thead", {}, h("tr", {}, ...headings)), ...rest);
+}
+
 export function append(parent: Node, ...children: Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;

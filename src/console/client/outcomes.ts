@@ -1,7 +1,7 @@
 // Outcomes browser: filters, prefix search, sortable columns and keyset pages. The address bar
 // holds exactly the API's query (plus nothing else), so the table is what /api/outcomes/ answers.
 import { ApiFailure, apiDownload, apiGet, type OutcomeRecord, type Page, queryOf } from "./api.ts";
-import { alertBox, field, h, replaceChildren, select } from "./dom.ts";
+import { alertBox, dataTable, field, h, replaceChildren, select, th } from "./dom.ts";
 import { formatCount, formatMoney, yesNo } from "./format.ts";
 import type { View, ViewContext } from "./router.ts";
 import { getToken } from "./token.ts";
@@ -60,7 +60,7 @@ function sortedHeader(params: URLSearchParams, field: SortField, navigate: ViewC
     next.set("ordering", active && sort.desc ? field : `-${field}`);
     navigate(`/console/outcomes?${next}`, { focus: `[data-sort="${field}"]` });
   });
-  return h("th", { scope: "col", class: field === "timestamp" ? "" : "num", "aria-sort": active ? (sort.desc ? "descending" : "ascending") : null }, button);
+  return th(button, { class: field === "timestamp" ? "" : "num", "aria-sort": active ? (sort.desc ? "descending" : "ascending") : null });
 }
 
 function filterForm(params: URLSearchParams, navigate: ViewContext["navigate"]): HTMLFormElement {
@@ -205,26 +205,19 @@ export function outcomesView(): View {
       if (!context.active()) return;
       const sort = currentSort(params);
       const sortLabel = `${SORTABLE[sort.field as SortField] ?? sort.field}, ${sort.desc ? "descending" : "ascending"}`;
-      const table = h(
-        "table",
+      const table = dataTable(
         { class: "data outcomes", id: "outcomes-table" },
         h("caption", { id: "results-caption", tabindex: "-1" }, `${formatCount(page.count)} outcomes match; sorted by ${sortLabel}.`),
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            h("th", { scope: "col" }, "Bid id"),
-            h("th", { scope: "col" }, "User id"),
-            h("th", { scope: "col" }, "Site domain"),
-            h("th", { scope: "col" }, "Win status"),
-            sortedHeader(params, "win_price", navigate),
-            sortedHeader(params, "bid_price", navigate),
-            h("th", { scope: "col" }, "Enriched"),
-            sortedHeader(params, "timestamp", navigate),
-          ),
-        ),
+        [
+          th("Bid id"),
+          th("User id"),
+          th("Site domain"),
+          th("Win status"),
+          sortedHeader(params, "win_price", navigate),
+          sortedHeader(params, "bid_price", navigate),
+          th("Enriched"),
+          sortedHeader(params, "timestamp", navigate),
+        ],
         h("tbody", {}, ...(page.results.length ? page.results.map(outcomeRow) : [h("tr", {}, h("td", { colspan: 8 }, "No outcomes match these filters."))])),
       );
       replaceChildren(main, heading, form, downloadControl(params), h("div", { class: "table-scroll" }, table), pager(params, page));

@@ -15,7 +15,7 @@ import {
   type TopList,
 } from "./api.ts";
 import { type Chart, createChart } from "./chart.ts";
-import { alertBox, type Child, field, h, replaceChildren, select } from "./dom.ts";
+import { alertBox, type Child, dataTable, field, h, replaceChildren, select, th } from "./dom.ts";
 import { formatAverage, formatCount, formatMoney, formatPercent, formatRate } from "./format.ts";
 import { pricePanel } from "./prices.ts";
 import { showError, type View, type ViewContext } from "./router.ts";
@@ -161,22 +161,10 @@ function sectionHeading(id: string, text: string): HTMLHeadingElement {
 
 function topTable(id: string, caption: string, keyLabel: string): { table: HTMLTableElement; body: HTMLTableSectionElement } {
   const body = h("tbody");
-  const table = h(
-    "table",
+  const table = dataTable(
     { id, class: "data" },
-    h("caption", {}, caption),
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        h("th", { scope: "col" }, keyLabel),
-        h("th", { scope: "col", class: "num", "data-revenue-heading": "" }, "Revenue"),
-        h("th", { scope: "col", class: "num" }, "Outcomes"),
-        h("th", { scope: "col", class: "num" }, "Wins"),
-      ),
-    ),
+    caption,
+    [th(keyLabel), th("Revenue", { class: "num", "data-revenue-heading": "" }), th("Outcomes", { class: "num" }), th("Wins", { class: "num" })],
     body,
   );
   return { table, body };
@@ -365,22 +353,15 @@ export function overviewView(): View {
       const topCurrencies = h("p", { class: "hint", id: "top-currencies", hidden: true });
       const caption = h("figcaption", {}, "Outcomes and wins (lines) on the left axis, revenue (shaded, beneath them) on the right; times in UTC.");
       const seriesBody = h("tbody");
-      const seriesTable = h(
-        "table",
+      const seriesTable = dataTable(
         { class: "data", id: "series-table" },
-        h("caption", {}, "Outcomes, wins and revenue per bucket (UTC)"),
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            h("th", { scope: "col" }, settings.interval === "day" ? "Day" : settings.interval === "hour" ? "Hour" : "Minute"),
-            h("th", { scope: "col", class: "num" }, "Outcomes"),
-            h("th", { scope: "col", class: "num" }, "Wins"),
-            h("th", { scope: "col", class: "num", "data-revenue-heading": "" }, "Revenue"),
-          ),
-        ),
+        "Outcomes, wins and revenue per bucket (UTC)",
+        [
+          th(settings.interval === "day" ? "Day" : settings.interval === "hour" ? "Hour" : "Minute"),
+          th("Outcomes", { class: "num" }),
+          th("Wins", { class: "num" }),
+          th("Revenue", { class: "num", "data-revenue-heading": "" }),
+        ],
         seriesBody,
       );
       const sites = topTable("top-sites", "Top site domains by revenue", "Site domain");
@@ -388,23 +369,10 @@ export function overviewView(): View {
       const prices = pricePanel();
       const ingestList = h("dl", { class: "stats", id: "ingest" });
       const lagBody = h("tbody");
-      const lagTable = h(
-        "table",
+      const lagTable = dataTable(
         { class: "data", id: "lag-table" },
-        h("caption", {}, "Consumer lag by partition, as last reported by the consumer"),
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            h("th", { scope: "col" }, "Topic / partition"),
-            h("th", { scope: "col" }, "Group"),
-            h("th", { scope: "col", class: "num" }, "Lag"),
-            h("th", { scope: "col", class: "num" }, "Committed offset"),
-            h("th", { scope: "col" }, "Reported at"),
-          ),
-        ),
+        "Consumer lag by partition, as last reported by the consumer",
+        [th("Topic / partition"), th("Group"), th("Lag", { class: "num" }), th("Committed offset", { class: "num" }), th("Reported at")],
         lagBody,
       );
 

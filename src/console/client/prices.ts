@@ -2,7 +2,7 @@
 // percentiles and exact range price_distribution/ gives, and its histogram as <meter> bars (the
 // console's CSP allows no inline style, so bar widths cannot be set by hand).
 import type { PriceDistribution } from "./api.ts";
-import { h, replaceChildren } from "./dom.ts";
+import { dataTable, h, replaceChildren, th } from "./dom.ts";
 import { formatCount, formatMoney } from "./format.ts";
 
 export const PRICE_LABELS = { bid: "Bid price", win: "Win price (won auctions)" } as const;
@@ -20,22 +20,10 @@ function histogram(price: PriceDistribution["price"], result: PriceDistribution[
     "details",
     { "data-histogram": `${price}-${result.currency}` },
     h("summary", {}, `${PRICE_LABELS[price]}, ${result.currency}: ${formatCount(result.buckets.length)} buckets`),
-    h(
-      "table",
+    dataTable(
       { class: "data histogram" },
-      h("caption", {}, `${PRICE_LABELS[price]} in ${result.currency}: outcomes per bucket (lower bound inclusive, upper exclusive)`),
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          h("th", { scope: "col" }, "From"),
-          h("th", { scope: "col" }, "Below"),
-          h("th", { scope: "col", class: "num" }, "Outcomes"),
-          h("th", { scope: "col" }, "Share"),
-        ),
-      ),
+      `${PRICE_LABELS[price]} in ${result.currency}: outcomes per bucket (lower bound inclusive, upper exclusive)`,
+      [th("From"), th("Below"), th("Outcomes", { class: "num" }), th("Share")],
       h(
         "tbody",
         {},
@@ -58,22 +46,10 @@ export function pricePanel(): PricePanel {
   const body = h("tbody");
   const note = h("p", { class: "hint", id: "price-note" });
   const histograms = h("div", { id: "price-histograms" });
-  const table = h(
-    "table",
+  const table = dataTable(
     { class: "data", id: "price-table" },
-    h("caption", {}, "Prices per currency: percentiles and exact range"),
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        h("th", { scope: "col" }, "Price"),
-        h("th", { scope: "col" }, "Currency"),
-        h("th", { scope: "col", class: "num" }, "Outcomes"),
-        ...["p50", "p90", "p99", "Lowest", "Highest"].map((label) => h("th", { scope: "col", class: "num" }, label)),
-      ),
-    ),
+    "Prices per currency: percentiles and exact range",
+    [th("Price"), th("Currency"), th("Outcomes", { class: "num" }), ...["p50", "p90", "p99", "Lowest", "Highest"].map((label) => th(label, { class: "num" }))],
     body,
   );
   return {
