@@ -2,6 +2,8 @@
 // index holds them): every such page must hold exactly the rows OFFSET over the whole table gives,
 // for every ordering, with ties on the first key, with filters, and on the last partial page.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { Sql } from "../../src/db/client";
+import type { Fragment } from "../../src/db/fragments";
 import { writeBatch } from "../../src/ingest/batch-writer";
 import { batchOf, outcomeAt } from "../support/batches";
 import { createTestDatabase, type TestDatabase } from "../support/db";
@@ -36,23 +38,24 @@ afterAll(async () => {
 });
 
 /** The ids of one page as a plain OFFSET over the whole table orders them. */
-async function expectedPage(orderBy: string, where: string, pageSize: number, page: number): Promise<number[]> {
-  // id as it is (postgres.js reads bigint as text): a cast named id would be what ORDER BY id sorts.
-  const rows = await db.setup.unsafe<{ id: string }[]>(
-    `select id from auction_outcomes where ${where} order by ${orderBy} limit ${pageSize} offset ${(page - 1) * pageSize}`,
-  );
+async function expectedPage(orderBy: (sql: Sql) => Fragment, where: (sql: Sql) => Fragment, pageSize: number, page: number): Promise<number[]> {
+  const sql = db.setup;
+  const rows = await sql<{ id: string }[]>`
+    select id from auction_outcomes where ${where(sql)} order by ${orderBy(sql)} limit ${pageSize} offset ${(page - 1) * pageSize}`;
   return rows.map((row) => Number(row.id));
 }
 
+const everything = (sql: Sql) => sql`true`;
+
 // ordering= → the same order in SQL (the API adds id, in the last key's direction, as the tie-breaker).
-const ORDERINGS: [string, string][] = [
-  ["-win_price", "win_price desc, id desc"],
-  ["bid_price", "bid_price asc, id asc"],
-  ["-created_at", "created_at desc, id desc"],
-  ["id", "id asc"],
-  ["-id", "id desc"],
-  ["-timestamp", '"timestamp" desc, id desc'],
-  ["bid_price,-timestamp", 'bid_price asc, "timestamp" desc, id desc'],
+const ORDERINGS: [string, (sql: Sql) => Fragment][] = [
+  ["-win_price", (sql) => sql`win_price desc, id desc`],
+  ["bid_price", (sql) => sql`bid_price asc, id asc`],
+  ["-created_at", (sql) => sql`created_at desc, id desc`],
+  ["id", (sql) => sql`id asc`],
+  ["-id", (sql) => sql`id desc`],
+  ["-timestamp", (sql) => sql`"timestamp" desc, id desc`],
+  ["bid_price,-timestamp", (sql) => sql`bid_price asc, "timestamp" desc, id desc`],
 ];
 
 describe("deep pages by OFFSET", () => {
@@ -63,7 +66,7 @@ describe("deep pages by OFFSET", () => {
         const { status, body } = await api.get(`/api/outcomes/?ordering=${ordering}&page_size=48&page=${page}`);
         expect(status).toBe(200);
         expect(body.count).toBe(ROWS);
-        const want = await expectedPage(orderBy, "true", 48, page);
+        const want = await expectedPage(orderBy, everything, 48, page);
         expect(want).toHaveLength(page === 55 ? 8 : 48);
         expect(body.results.map((r: { id: number }) => r.id)).toEqual(want);
       }
@@ -72,7 +75,12 @@ describe("deep pages by OFFSET", () => {
 
   test("with a filter, the deep page is the filtered rows' page", async () => {
     const { body } = await api.get("/api/outcomes/?win_status=true&ordering=-win_price&page_size=40&page=30");
-    const want = await expectedPage("win_price desc, id desc", "win_status", 40, 30);
+    const want = await expectedPage(
+      (sql) => sql`win_price desc, id desc`,
+      (sql) => sql`win_status`,
+      40,
+      30,
+    );
     expect(want).toHaveLength(40);
     expect(body.results.map((r: { id: number }) => r.id)).toEqual(want);
   });
