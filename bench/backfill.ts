@@ -12,19 +12,19 @@
 // (content fingerprint) and exactly M of them. Every database and the topic are dropped after.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
 import { createOutcomeGenerator, messageValue, type OutcomeGenerator } from "../src/simulate/generator";
 import { ORIGINAL_DDL } from "../tests/support/original-service";
 import { parseFlags } from "./args";
 import {
   adminSql,
+  benchKafka,
   benchSql,
   checkQuiet,
+  createBenchTopic,
   deployedRuntimeEnv,
   dropDatabase,
   ensureKafka,
   freshDatabase,
-  KAFKA_BROKERS,
   machineFacts,
   ROOT,
   ramMiB,
@@ -139,7 +139,7 @@ export async function benchBackfill(args: string[]): Promise<number> {
   const batchSize = String(flags.int("batch-size"));
 
   const admin = adminSql();
-  const kafka = new Kafka({ clientId: "helios-bench", brokers: KAFKA_BROKERS.split(","), logLevel: logLevel.ERROR });
+  const kafka = benchKafka();
   const kafkaAdmin = kafka.admin();
   let topicCreated = false;
   try {
@@ -149,7 +149,7 @@ export async function benchBackfill(args: string[]): Promise<number> {
     // 1. The consumer, as bench ingest runs it.
     await ensureKafka();
     await kafkaAdmin.connect();
-    await kafkaAdmin.createTopics({ topics: [{ topic, numPartitions: flags.int("partitions"), replicationFactor: 1 }], waitForLeaders: true });
+    await createBenchTopic(kafkaAdmin, topic, flags.int("partitions"));
     topicCreated = true;
     say(`producing ${count.toLocaleString("en")} messages to ${topic}`);
     await produceAll(kafka, topic, generator, count, 5_000);

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { copyFile, mkdtemp, readdir, rm } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { type Admin, Kafka, logLevel } from "kafkajs";
 import { type Config, loadConfig } from "../src/config";
 import type { Sql } from "../src/db/client";
 import { applyMigrations, MIGRATIONS_DIR } from "../src/db/migrate";
@@ -41,6 +42,14 @@ export function ramMiB(role: "api" | "consumer"): number {
 const SERVER = databaseServer(process.env.BENCH_DATABASE_URL ?? DEFAULT_SERVER_URL);
 export const SERVER_URL = SERVER.url;
 export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? "127.0.0.1:9092";
+
+/** A quiet kafkajs client of the benchmarks (KAFKA_BROKERS unless given others). */
+export const benchKafka = (clientId = "helios-bench", brokers = KAFKA_BROKERS) =>
+  new Kafka({ clientId, brokers: brokers.split(","), logLevel: logLevel.ERROR });
+
+/** A topic of `partitions` partitions on the one-node bench broker, ready once this resolves. */
+export const createBenchTopic = (admin: Admin, topic: string, partitions: number) =>
+  admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
 
 export function say(text: string): void {
   console.error(`bench: ${text}`);

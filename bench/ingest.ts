@@ -9,15 +9,17 @@
 // 4. Exactly-once is checked: exactly M rows, and the same content as the COPY database.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { type Admin, CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { type Admin, CompressionTypes, type Kafka } from "kafkajs";
 import type { Sql } from "../src/db/client";
 import { createOutcomeGenerator, GENERATOR_VERSION, messageValue, type OutcomeGenerator } from "../src/simulate/generator";
 import { parseFlags } from "./args";
 import { copyFile, writeCopyFile } from "./copy-load";
 import {
   adminSql,
+  benchKafka,
   benchSql,
   checkQuiet,
+  createBenchTopic,
   deployedRuntimeEnv,
   dropDatabase,
   ensureKafka,
@@ -223,7 +225,7 @@ export async function benchIngest(args: string[]): Promise<number> {
   const generator = createOutcomeGenerator({ seed: flags.int("seed"), spreadOver: count });
 
   const admin = adminSql();
-  const kafka = new Kafka({ clientId: "helios-bench", brokers: KAFKA_BROKERS.split(","), logLevel: logLevel.ERROR });
+  const kafka = benchKafka();
   const kafkaAdmin = kafka.admin();
   let topicCreated = false;
   try {
@@ -238,7 +240,7 @@ export async function benchIngest(args: string[]): Promise<number> {
     } else {
       if ((await kafkaAdmin.listTopics()).includes(topic)) await kafkaAdmin.deleteTopics({ topics: [topic] });
       say(`topic ${topic} with ${partitions} partitions; producing ${count.toLocaleString("en")} messages (seed ${flags.int("seed")})`);
-      await kafkaAdmin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+      await createBenchTopic(kafkaAdmin, topic, partitions);
       topicCreated = true;
       produceMs = await produceAll(kafka, topic, generator, count, flags.int("produce-batch"));
       say(`produced in ${seconds(produceMs).toFixed(2)} s (${Math.round(count / seconds(produceMs))} msg/s)`);

@@ -13,7 +13,7 @@
 // 5. Flat memory: the median and the peak RSS of the later half of the post-warm-up readings are
 //    within 10% of the earlier half's, for both processes (bench/rss-growth.ts says why not two readings).
 import { join } from "node:path";
-import { CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { CompressionTypes, type Kafka } from "kafkajs";
 import type { Sql } from "../src/db/client";
 import { createOutcomeGenerator, messageValue, type OutcomeGenerator } from "../src/simulate/generator";
 import { startApi } from "./api";
@@ -21,8 +21,10 @@ import { parseFlags } from "./args";
 import { copyGenerated } from "./copy-load";
 import {
   adminSql,
+  benchKafka,
   benchSql,
   checkQuiet,
+  createBenchTopic,
   deployedRuntimeEnv,
   dropDatabase,
   freePort,
@@ -273,10 +275,10 @@ export async function benchSoak(args: string[]): Promise<number> {
     const busy = await checkQuiet();
     const machine = await machineFacts(admin);
     broker = await soakBroker();
-    const kafka = new Kafka({ clientId: "helios-soak", brokers: broker.brokers.split(","), logLevel: logLevel.ERROR });
+    const kafka = benchKafka("helios-soak", broker.brokers);
     kafkaAdmin = kafka.admin();
     await kafkaAdmin.connect();
-    await kafkaAdmin.createTopics({ topics: [{ topic, numPartitions: flags.int("partitions"), replicationFactor: 1 }], waitForLeaders: true });
+    await createBenchTopic(kafkaAdmin, topic, flags.int("partitions"));
     topicCreated = true;
 
     say(`fresh database ${database}, seeded with ${seedRows.toLocaleString("en")} rows by COPY`);

@@ -13,7 +13,6 @@
 // 4. The preloaded database of the old schema is then upgraded by `migrate` (008-011) while a
 //    writer and a reader run: each migration's duration and the longest statement of each.
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
 import type { Sql } from "../src/db/client";
 import { applyMigrations } from "../src/db/migrate";
 import { createOutcomeGenerator, GENERATOR_VERSION } from "../src/simulate/generator";
@@ -21,13 +20,14 @@ import { BenchUsageError, parseFlags } from "./args";
 import { copyGenerated } from "./copy-load";
 import {
   adminSql,
+  benchKafka,
   benchSql,
   checkQuiet,
+  createBenchTopic,
   databaseAtMigration,
   dropDatabase,
   ensureKafka,
   freshDatabase,
-  KAFKA_BROKERS,
   machineFacts,
   preparePartitions,
   quietLog,
@@ -230,7 +230,7 @@ export async function benchStorage(args: string[]): Promise<number> {
   const messages = flags.int("messages");
   const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
   const admin = adminSql();
-  const kafka = new Kafka({ clientId: "helios-bench", brokers: KAFKA_BROKERS.split(","), logLevel: logLevel.ERROR });
+  const kafka = benchKafka();
   const kafkaAdmin = kafka.admin();
   const topic = `helios-bench-storage-${runId}`;
   const databases: string[] = [];
@@ -239,7 +239,7 @@ export async function benchStorage(args: string[]): Promise<number> {
     const machine = await machineFacts(admin);
     await ensureKafka();
     await kafkaAdmin.connect();
-    await kafkaAdmin.createTopics({ topics: [{ topic, numPartitions: flags.int("partitions"), replicationFactor: 1 }], waitForLeaders: true });
+    await createBenchTopic(kafkaAdmin, topic, flags.int("partitions"));
     const generator = createOutcomeGenerator({ seed: 42, start: INGEST_START, days: 90, spreadOver: messages });
     say(`producing ${messages.toLocaleString("en")} messages to ${topic}`);
     await produceAll(kafka, topic, generator, messages, 5_000);
