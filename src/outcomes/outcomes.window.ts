@@ -91,6 +91,9 @@ async function* spansInOrder(sql: Sql, plan: AggregatePlan, order: Order, positi
   // Positions still to pass in the buckets: the chunks before them come as one span each (skipped
   // whole), the buckets that hold them one by one, and nothing more of a chunk is sent.
   const wanted = { from: Math.max(0, positions.from - seen), to: Math.max(0, positions.to - seen) };
+  // Where the traversal enters and leaves the bucket starting at `start`.
+  const entering = (start: number) => (order === "desc" ? start + unit : start);
+  const leaving = (start: number) => (order === "desc" ? start : start + unit);
   let bound = beyondMs;
   for (let limit = wanted.from > 0 ? FIRST_CHUNK_PAST_START : FIRST_CHUNK; ; limit *= 2) {
     const chunk = await bucketChunk(sql, table, whole, order, limit, wanted, bound);
@@ -98,13 +101,13 @@ async function* spansInOrder(sql: Sql, plan: AggregatePlan, order: Order, positi
     const first = chunk.held[0];
     const passed = first ? first.before : chunk.outcomes;
     // A span of no length where the skipped buckets end: it is passed whole, its bounds never read.
-    const passedAt = first ? (order === "desc" ? first.start + unit : first.start) : order === "desc" ? chunk.lastStart : chunk.lastStart + unit;
+    const passedAt = first ? entering(first.start) : leaving(chunk.lastStart);
     if (passed > 0) yield { from: passedAt, to: passedAt, outcomes: passed };
     for (const b of chunk.held) yield { from: b.start, to: b.start + unit, outcomes: b.outcomes };
     const last = chunk.held[chunk.held.length - 1];
     // The rest of the chunk, after the buckets that hold the positions.
     const after = chunk.outcomes - (last ? last.before + last.outcomes : passed);
-    const endAt = order === "desc" ? chunk.lastStart : chunk.lastStart + unit;
+    const endAt = leaving(chunk.lastStart);
     if (after > 0) yield { from: endAt, to: endAt, outcomes: after };
     if (chunk.buckets < limit) break;
     wanted.from = Math.max(0, wanted.from - chunk.outcomes);
