@@ -27,14 +27,8 @@ owner_file="$dir/helios-owner"
 nodes=(coordinator worker1 worker2)
 force=0
 
-find_bin() {
-  command -v "$1" 2>/dev/null && return
-  ls /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -n 1
-}
-
-as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
+# find_bin, as_owner
+source "$root/scripts/lib/postgres-bin.sh"
 
 pg_ctl=$(find_bin pg_ctl)
 psql_bin=$(find_bin psql)

@@ -23,15 +23,8 @@ owner_file="$dir/helios-owner" # the checkout whose script made this data dir
 kept_file="$dir/helios-halted" # present while halted on purpose, for a later start or restart
 force=0
 
-find_bin() {
-  command -v "$1" 2>/dev/null && return
-  ls /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -n 1
-}
-
-# initdb and postgres refuse to run as root: run them as the postgres user then.
-as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
+# find_bin, as_owner
+source "$root/scripts/lib/postgres-bin.sh"
 
 pg_ctl=$(find_bin pg_ctl)
 

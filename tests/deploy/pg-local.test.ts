@@ -13,8 +13,9 @@ const SCRIPT = join(ROOT, "scripts/pg-local.sh");
 
 function otherCheckout(): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), "helios-other-checkout-")));
-  mkdirSync(join(dir, "scripts"));
+  mkdirSync(join(dir, "scripts/lib"), { recursive: true });
   copyFileSync(SCRIPT, join(dir, "scripts/pg-local.sh"));
+  copyFileSync(join(ROOT, "scripts/lib/postgres-bin.sh"), join(dir, "scripts/lib/postgres-bin.sh"));
   return dir;
 }
 
