@@ -7,12 +7,11 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
-import { createApp } from "../../src/app";
 import { formatCount, formatMoney, formatRate } from "../../src/console/client/format";
-import { createLogger } from "../../src/log";
 import { type Chromium, launchChromium } from "../support/browser";
-import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
+import { createTestDatabase, type TestDatabase } from "../support/db";
 import { ROOT } from "../support/project";
+import { serveApp } from "../support/served-app";
 import { waitFor } from "../support/wait";
 
 setDefaultTimeout(60_000);
@@ -57,10 +56,7 @@ beforeAll(async () => {
            true, 12345.678901, 23456.789012, 'USD', true, now() - make_interval(secs => 20 * i), '{}'::jsonb
     from generate_series(0, ${FRESH - 1}::int) as i`;
   await db.setup`analyze auction_outcomes`;
-  const app = createApp({ config: testConfig(db.url), sql: db.sql, log: createLogger("ERROR") });
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
-  base = `http://127.0.0.1:${server.port}`;
-  stop = () => server.stop(true);
+  ({ base, stop } = serveApp(db));
   browser = await launchChromium("charts");
   context = browser.context;
 });

@@ -7,15 +7,14 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
-import { createApp } from "../../src/app";
 import { REFRESH_CHOICES } from "../../src/console/client/overview";
 import { recordConsumerLag } from "../../src/ingest/kafka/consumer-lag";
-import { createLogger } from "../../src/log";
 import { type Chromium, launchChromium } from "../support/browser";
-import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
+import { createTestDatabase, type TestDatabase } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
 import { RECORD_FIELDS } from "../support/outcomes-model";
 import { ROOT } from "../support/project";
+import { type Served, serveApp } from "../support/served-app";
 import { waitFor } from "../support/wait";
 
 setDefaultTimeout(60_000);
@@ -54,18 +53,6 @@ async function insertDeadLetters(db: TestDatabase): Promise<void> {
     select id, now() - interval '50 minutes', 'failed', reason, reason from dead_letters where "offset" = 1009
     union all select id, now() - interval '40 minutes', 'failed', reason, reason from dead_letters where "offset" = 1009
     union all select id, now() - interval '30 minutes', 'stored', null, reason from dead_letters where "offset" = 41`;
-}
-
-interface Served {
-  base: string;
-  stop(): void;
-}
-
-function serve(db: TestDatabase, env: Record<string, string> = {}): Served {
-  const config = testConfig(db.url, env);
-  const app = createApp({ config, sql: db.sql, log: createLogger("ERROR") });
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
-  return { base: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
 }
 
 /** Polls until `check` returns a truthy value; the caller asserts afterwards, so a timeout shows the diff. */
@@ -112,7 +99,7 @@ beforeAll(async () => {
     { groupId: "analytics-service-group", topic: "auction_outcomes", partition: 2, committedOffset: "18340", highWatermark: "18345", lag: 5 },
   ]);
   await db.setup`analyze auction_outcomes`;
-  open = serve(db);
+  open = serveApp(db);
   browser = await launchChromium("console", { viewport: { width: 1280, height: 900 } });
   context = browser.context;
 });
@@ -488,7 +475,7 @@ describe("with API_TOKENS set", () => {
   let guarded: Served;
 
   beforeAll(() => {
-    guarded = serve(db, { API_TOKENS: TOKEN });
+    guarded = serveApp(db, { API_TOKENS: TOKEN });
   });
 
   afterAll(() => {

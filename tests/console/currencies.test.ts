@@ -8,12 +8,11 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
-import { createApp } from "../../src/app";
-import { createLogger } from "../../src/log";
 import { type Chromium, launchChromium } from "../support/browser";
-import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
+import { createTestDatabase, type TestDatabase } from "../support/db";
 import { sumDecimals } from "../support/exact-decimal";
 import { ROOT } from "../support/project";
+import { serveApp } from "../support/served-app";
 import { waitFor } from "../support/wait";
 
 setDefaultTimeout(60_000);
@@ -63,10 +62,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   db = await createTestDatabase("console_currencies");
   await insert(ROWS);
-  const app = createApp({ config: testConfig(db.url), sql: db.sql, log: createLogger("ERROR") });
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
-  base = `http://127.0.0.1:${server.port}`;
-  stop = () => server.stop(true);
+  ({ base, stop } = serveApp(db));
   browser = await launchChromium("currencies", { viewport: { width: 1400, height: 900 } });
   context = browser.context;
 });

@@ -3,33 +3,29 @@
 // and not one script, style or request is refused by the policy or sent off this origin.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { BrowserContext } from "playwright-core";
-import { createApp } from "../../src/app";
-import { createLogger } from "../../src/log";
 import { type Chromium, launchChromium } from "../support/browser";
-import { createTestDatabase, type TestDatabase, testConfig } from "../support/db";
+import { createTestDatabase, type TestDatabase } from "../support/db";
 import { insertOutcomes } from "../support/fixtures";
+import { type Served, serveApp } from "../support/served-app";
 
 setDefaultTimeout(60_000);
 
 let db: TestDatabase;
-let server: ReturnType<typeof Bun.serve>;
-let base: string;
+let server: Served;
 let context: BrowserContext;
 let browser: Chromium | undefined;
 
 beforeAll(async () => {
   db = await createTestDatabase("swagger_browser");
   await insertOutcomes(db.setup);
-  const app = createApp({ config: testConfig(db.url), sql: db.sql, log: createLogger("ERROR") });
-  server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
-  base = `http://127.0.0.1:${server.port}`;
+  server = serveApp(db);
   browser = await launchChromium("swagger");
   context = browser.context;
 });
 
 afterAll(async () => {
   await browser?.close();
-  server?.stop(true);
+  server?.stop();
   await db?.drop();
 });
 
@@ -45,7 +41,7 @@ describe("Swagger UI in a browser", () => {
       if (response.status() >= 400) problems.push(`${response.status()}: ${response.url()}`);
     });
     page.on("request", (request) => {
-      if (!request.url().startsWith(base) && !request.url().startsWith("data:")) problems.push(`external request: ${request.url()}`);
+      if (!request.url().startsWith(server.base) && !request.url().startsWith("data:")) problems.push(`external request: ${request.url()}`);
     });
     await page.addInitScript(() => {
       document.addEventListener("securitypolicyviolation", (event) => {
@@ -53,10 +49,10 @@ describe("Swagger UI in a browser", () => {
       });
     });
 
-    const doc = (await (await fetch(`${base}/swagger/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(`${server.base}/swagger/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
 
-    await page.goto(`${base}/swagger/`);
+    await page.goto(`${server.base}/swagger/`);
     await page.waitForSelector(".opblock", { timeout: 20_000 });
     expect(await page.locator(".opblock").count()).toBe(operations);
 
