@@ -10,16 +10,19 @@ import { applyMigrations, MIGRATIONS_DIR } from "../../src/db/migrate";
 import { writeBatch } from "../../src/ingest/batch-writer";
 import { PartitionKeeper } from "../../src/storage/partitions";
 import { batchOf, outcomeAt } from "../support/batches";
-import { citusSkipReason, createCitusDatabase, distributionOf, makeCoordinator } from "../support/citus";
+import { citusSkipReason, createCitusDatabase, distributionOf, hourlyRollups, makeCoordinator } from "../support/citus";
 import { quietLog, type TestDatabase } from "../support/db";
 import { insertOutcomes, OUTCOMES } from "../support/fixtures";
 
 setDefaultTimeout(120_000);
 
-const rollups = (db: TestDatabase) =>
-  db.setup<{ bucket: string; outcomes: string; win: string }[]>`
-    select bucket::text, sum(outcomes)::text as outcomes, sum(win_price_sum)::text as win
-      from outcome_rollup_hourly group by bucket order by bucket`;
+/** Every stored outcome, rollup row and dead letter, to compare before and after distribution. */
+const everythingIn = async (db: TestDatabase) => ({
+  outcomes: await db.setup`select id::text, bid_id, "timestamp"::text, win_price::text from auction_outcomes order by id`,
+  rollups: await hourlyRollups(db.setup),
+  daily: await db.setup`select day::text, site_domain, currency, win_status, enriched, outcomes::text from outcome_rollup_daily_site order by 1, 2, 3, 4, 5`,
+  letters: await db.setup`select id::text, "offset"::text, reason from dead_letters order by id`,
+});
 
 describe.skipIf(citusSkipReason !== undefined)("migrate on a Citus coordinator", () => {
   let db: TestDatabase;
@@ -94,7 +97,7 @@ describe.skipIf(citusSkipReason !== undefined)("migrate on a Citus coordinator",
       { bid_id: "c-3", partition: "auction_outcomes_20251104" },
       { bid_id: "c-4", partition: "auction_outcomes_20251103" },
     ]);
-    expect([...(await rollups(db))]).toEqual([
+    expect([...(await hourlyRollups(db.setup))]).toEqual([
       { bucket: "2025-11-03 10:00:00+00", outcomes: "2", win: "3.75" },
       { bucket: "2025-11-03 11:00:00+00", outcomes: "1", win: "1.25" },
       { bucket: "2025-11-04 00:00:00+00", outcomes: "1", win: "0" },
@@ -136,13 +139,7 @@ describe.skipIf(citusSkipReason !== undefined)("upgrading a populated single-nod
     await applyMigrations(db.setup, quietLog, { dir });
     const stored = await insertOutcomes(db.setup, OUTCOMES);
     await writeBatch(db.sql, batchOf(["{not json", "[]"], { firstOffset: 7 }));
-    const before = {
-      outcomes: await db.setup`select id::text, bid_id, "timestamp"::text, win_price::text from auction_outcomes order by id`,
-      rollups: await rollups(db),
-      daily:
-        await db.setup`select day::text, site_domain, currency, win_status, enriched, outcomes::text from outcome_rollup_daily_site order by 1, 2, 3, 4, 5`,
-      letters: await db.setup`select id::text, "offset"::text, reason from dead_letters order by id`,
-    };
+    const before = await everythingIn(db);
     expect(before.outcomes.length).toBe(stored.length);
 
     await makeCoordinator(db.setup);
@@ -150,13 +147,7 @@ describe.skipIf(citusSkipReason !== undefined)("upgrading a populated single-nod
     expect(applied[0]).toBe("016_citus_distribute.sql");
 
     expect(await distributionOf(db.setup, "auction_outcomes")).toEqual({ method: "h", column: "bid_id" });
-    const after = {
-      outcomes: await db.setup`select id::text, bid_id, "timestamp"::text, win_price::text from auction_outcomes order by id`,
-      rollups: await rollups(db),
-      daily:
-        await db.setup`select day::text, site_domain, currency, win_status, enriched, outcomes::text from outcome_rollup_daily_site order by 1, 2, 3, 4, 5`,
-      letters: await db.setup`select id::text, "offset"::text, reason from dead_letters order by id`,
-    };
+    const after = await everythingIn(db);
     expect(after).toEqual(before);
     // The coordinator kept no copy of the rows it moved to the workers.
     const [local] = await db.setup<{ bytes: string }[]>`select pg_relation_size('auction_outcomes_default')::text as bytes`;

@@ -9,7 +9,7 @@ import { writeBatch } from "../../src/ingest/batch-writer";
 import { runMaintenancePass } from "../../src/storage/maintain";
 import { PartitionKeeper } from "../../src/storage/partitions";
 import { batchOf, outcomeAt } from "../support/batches";
-import { citusSkipReason, createCitusDatabase, distributionOf } from "../support/citus";
+import { citusSkipReason, createCitusDatabase, distributionOf, hourlyRollups } from "../support/citus";
 import { quietLog, type TestDatabase } from "../support/db";
 import { testApp } from "../support/http";
 
@@ -21,10 +21,6 @@ const storage = (env: Record<string, string>) => loadConfig(env).storage;
 
 const partitionNames = async (db: TestDatabase) =>
   (await db.setup<{ name: string }[]>`select name from outcome_partitions order by lower nulls first`).map((row) => row.name);
-
-const hourly = (db: TestDatabase) =>
-  db.setup<{ bucket: string; outcomes: string; win: string }[]>`
-    select bucket::text, sum(outcomes)::text as outcomes, sum(win_price_sum)::text as win from outcome_rollup_hourly group by 1 order by 1`;
 
 describe.skipIf(citusSkipReason !== undefined)("partitions and retention on distributed tables", () => {
   let db: TestDatabase;
@@ -61,7 +57,7 @@ describe.skipIf(citusSkipReason !== undefined)("partitions and retention on dist
     // Written by plain SQL: no trigger counted them on Citus; the rebuild does.
     expect((await db.setup`select bucket from outcome_rollup_hourly where bucket::date = '2025-06-12'`).length).toBe(0);
     await db.setup`select helios_rebuild_rollups('2025-06-12', '2025-06-12')`;
-    expect((await hourly(db)).filter((row) => row.bucket.startsWith("2025-06-12"))).toEqual([
+    expect((await hourlyRollups(db.setup)).filter((row) => row.bucket.startsWith("2025-06-12"))).toEqual([
       { bucket: "2025-06-12 08:00:00+00", outcomes: "1", win: "3.00" },
       { bucket: "2025-06-12 09:00:00+00", outcomes: "1", win: "0" },
     ]);
@@ -76,19 +72,19 @@ describe.skipIf(citusSkipReason !== undefined)("partitions and retention on dist
       const result = await writeBatch(db.sql, batchOf(messages, { firstOffset: round * 100 }), partitions);
       expect(result).toMatchObject(round === 0 ? { inserted: 40, duplicates: 0 } : { inserted: 0, duplicates: 40 });
     }
-    const rows = (await hourly(db)).filter((row) => row.bucket.startsWith("2025-06-14"));
+    const rows = (await hourlyRollups(db.setup)).filter((row) => row.bucket.startsWith("2025-06-14"));
     expect(rows.reduce((sum, row) => sum + Number(row.outcomes), 0)).toBe(40);
     expect(rows.reduce((sum, row) => sum + Number(row.win), 0)).toBe(10);
     // The rebuild of a day the writer maintained finds the same figures.
-    const before = await hourly(db);
+    const before = await hourlyRollups(db.setup);
     await db.setup`select helios_rebuild_rollups('2025-06-14', '2025-06-14')`;
-    expect(await hourly(db)).toEqual(before);
+    expect(await hourlyRollups(db.setup)).toEqual(before);
   });
 
   test("a hand-made UPDATE and DELETE leave the rollups stale on Citus until helios_rebuild_rollups redoes the day", async () => {
     await db.setup`update auction_outcomes set win_price = 1.25 where bid_id = 'replay-0'`;
     await db.setup`delete from auction_outcomes where bid_id = 'replay-1'`;
-    const day = async () => (await hourly(db)).filter((row) => row.bucket.startsWith("2025-06-14"));
+    const day = async () => (await hourlyRollups(db.setup)).filter((row) => row.bucket.startsWith("2025-06-14"));
     expect((await day()).reduce((sum, row) => sum + Number(row.outcomes), 0)).toBe(40);
     await db.setup`select helios_rebuild_rollups('2025-06-14', '2025-06-14')`;
     const rebuilt = await day();

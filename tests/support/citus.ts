@@ -152,3 +152,9 @@ export async function distributionOf(sql: Sql, table: string): Promise<{ method:
       from pg_dist_partition where logicalrelid = to_regclass(${table})`;
   return row ?? null;
 }
+
+/** The hourly rollup summed per bucket, in bucket order: what the Citus tests compare across steps. */
+export const hourlyRollups = (sql: Sql) =>
+  sql<{ bucket: string; outcomes: string; win: string }[]>`
+    select bucket::text, sum(outcomes)::text as outcomes, sum(win_price_sum)::text as win
+      from outcome_rollup_hourly group by bucket order by bucket`;
